@@ -1,0 +1,165 @@
+import re
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# CURP: 4 letters, birth date YYMMDD, sex (H/M/X), state (2), 3 consonants,
+# a homoclave character and a check digit (RENAPO format).
+CURP_PATTERN = re.compile(
+    r"^[A-Z][AEIOUX][A-Z]{2}\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[HMX]"
+    r"(AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL|VZ|YN|ZS|NE)"
+    r"[B-DF-HJ-NP-TV-Z]{3}[A-Z\d]\d$"
+)
+CURP_ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
+
+
+def curp_check_digit(first_17):
+    total = sum(CURP_ALPHABET.index(char) * (18 - position) for position, char in enumerate(first_17))
+    return str((10 - total % 10) % 10)
+
+
+def validate_curp(value):
+    if not CURP_PATTERN.match(value) or curp_check_digit(value[:17]) != value[17]:
+        raise ValidationError(_("Enter a valid CURP (18 characters, as printed on your CURP certificate)."))
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    DOCTOR = "doctor", _("Doctor")
+    RECEPTION = "reception", _("Reception")
+    ADMIN = "admin", _("Administrator")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    @classmethod
+    def normalize_email(cls, email):
+        return (email or "").strip().lower()
+
+    def create_user(self, email, password=None, **fields):
+        fields.setdefault("role", Role.PATIENT)
+        fields.setdefault("is_staff", fields["role"] == Role.ADMIN)
+        fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **fields)
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=self.normalize_email(username))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("email address"), unique=True)
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PATIENT)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["last_name", "first_name"]
+
+    def __str__(self):
+        return f"{self.get_full_name()} <{self.email}>"
+
+    def clean(self):
+        super().clean()
+        self.email = UserManager.normalize_email(self.email)
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self):
+        return self.first_name
+
+    @property
+    def is_patient(self):
+        return self.role == Role.PATIENT
+
+    @property
+    def is_doctor(self):
+        return self.role == Role.DOCTOR
+
+    @property
+    def is_reception(self):
+        return self.role == Role.RECEPTION
+
+    @property
+    def is_clinic_admin(self):
+        return self.role == Role.ADMIN
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    OTHER = "X", _("Other / not stated")
+
+
+class PatientProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient_profile")
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    # NULL when not given, so the unique constraint only binds real CURPs.
+    curp = models.CharField(_("CURP"), max_length=18, null=True, blank=True, unique=True, validators=[validate_curp])
+
+    class Meta:
+        verbose_name = _("patient profile")
+        verbose_name_plural = _("patient profiles")
+
+    def __str__(self):
+        return self.user.get_full_name()
+
+
+class DoctorProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="doctor_profile")
+    license_number = models.CharField(_("professional license (cédula profesional)"), max_length=20, blank=True)
+    degree_institution = models.CharField(_("institution that issued the degree"), max_length=200, blank=True)
+    specialty_certificate = models.CharField(_("specialty certificate number"), max_length=40, blank=True)
+    bio = models.TextField(_("short bio"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("doctor profile")
+        verbose_name_plural = _("doctor profiles")
+
+    def __str__(self):
+        return self.user.get_full_name()
+
+
+class PrivacyConsent(models.Model):
+    """The patient's express acceptance of the privacy notice for health data (LFPDPPP)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="privacy_consents")
+    notice_version = models.CharField(_("privacy notice version"), max_length=20)
+    accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("privacy consent")
+        verbose_name_plural = _("privacy consents")
+        ordering = ["-accepted_at"]
+
+    def __str__(self):
+        return f"{self.user.email} accepted {self.notice_version}"

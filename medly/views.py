@@ -1,0 +1,81 @@
+import logging
+import sys
+
+from django.db import connection
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.http import HttpResponse, HttpResponseServerError
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import requires_csrf_token
+
+from medly.outages import is_store_outage
+from records import repository
+
+logger = logging.getLogger(__name__)
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+def _check_mysql():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_mongo():
+    repository.ping()
+
+
+def _check_redis():
+    cache.set("healthz", "ok", timeout=10)
+    if cache.get("healthz") != "ok":
+        raise RuntimeError("cache did not return what was written")
+
+
+HEALTH_CHECKS = {"mysql": _check_mysql, "mongo": _check_mongo, "redis": _check_redis}
+
+
+@never_cache
+def healthz(request):
+    report = {}
+    for name, check in HEALTH_CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # any failure means "down"; the reason goes to the log only
+            logger.warning("healthz: %s is down: %s", name, exc)
+            report[name] = "down"
+        else:
+            report[name] = "ok"
+    status = 200 if all(value == "ok" for value in report.values()) else 503
+    return JsonResponse(report, status=status)
+
+
+def _render_plain(template_name, status):
+    # No RequestContext: the session store may be the very thing that is down.
+    return HttpResponse(loader.get_template(template_name).render({"plain_error_page": True}), status=status)
+
+
+def service_unavailable(request, exception=None):
+    return _render_plain("errors/503.html", 503)
+
+
+@requires_csrf_token
+def server_error(request):
+    if is_store_outage(sys.exc_info()[1]):
+        return service_unavailable(request)
+    try:
+        return _render_plain("errors/500.html", 500)
+    except Exception:
+        return HttpResponseServerError("<h1>Server error</h1>", content_type="text/html")
+
+
+def permission_denied(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "errors/404.html", status=404)
