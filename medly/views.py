@@ -1,12 +1,11 @@
 import logging
 import sys
 
-from django.db import connection
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.db import connection
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.http import HttpResponse, HttpResponseServerError
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.models import DoctorProfile, PatientProfile, Role, Sex, User
 from records import repository
 
-DEMO_PASSWORD = "medly-demo-2026"
+DEMO_PASSWORD = "medly-demo-2026"  # noqa: S105 (published demo password)
 
 DEMO_USERS = [
     ("admin@medly.test", "Ana", "Administradora", Role.ADMIN),

@@ -1,0 +1,140 @@
+"""Shared test set-up: the embedded MongoDB server, store isolation, markers."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import override_settings
+
+from records import repository
+
+ROOT = Path(__file__).resolve().parent
+TEST_MONGO_DB = "medly_test"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class EmbeddedMongo:
+    """The embedded MongoDB server as a real child process that tests can stop and start."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.process = None
+
+    @property
+    def uri(self):
+        return f"mongodb://127.0.0.1:{self.port}/{TEST_MONGO_DB}"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "embedded_mongo", "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        line = self.process.stdout.readline()
+        if "listening" not in line:
+            self.stop()
+            raise RuntimeError(f"embedded MongoDB did not start: {line!r}")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        self._wait_until_closed()
+
+    def _wait_until_closed(self):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            except OSError:
+                return
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def mongo_server():
+    if os.environ.get("MONGO_URI"):
+        # A real MongoDB was given: use a database of its own for the tests.
+        with override_settings(MONGO_DB_NAME=TEST_MONGO_DB):
+            call_command("ensure_indexes", verbosity=0)
+            yield None
+        return
+    server = EmbeddedMongo().start()
+    with override_settings(MONGO_URI=server.uri):
+        call_command("ensure_indexes", verbosity=0)
+        yield server
+    server.stop()
+    repository.close_client()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_stores(mongo_server, request):
+    """Every test starts with empty MongoDB collections and an empty cache namespace."""
+    from django.core.cache import cache
+
+    _empty_mongo_collections()
+    prefix = f"medly-test-{os.getpid()}"
+    caches = {name: {**config, "KEY_PREFIX": prefix} for name, config in settings.CACHES.items()}
+    if "filebased" in caches["default"]["BACKEND"]:
+        caches["default"]["LOCATION"] = str(ROOT / "var" / "test-cache" / str(os.getpid()))
+    with override_settings(CACHES=caches):
+        if hasattr(cache, "delete_pattern"):
+            cache.delete_pattern("*")  # only this prefix; clear() would flush the whole Redis database
+        else:
+            cache.clear()
+        yield
+    if "filebased" in caches["default"]["BACKEND"]:
+        shutil.rmtree(caches["default"]["LOCATION"], ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _empty_mongo_collections():
+    # Tests reach past the repository's public functions only to reset state.
+    database = repository._database()
+    for name in database.list_collection_names():
+        database[name].delete_many({})
+
+
+@pytest.fixture
+def stoppable_mongo(settings):
+    """A private embedded MongoDB server that a test may really stop and restart."""
+    server = EmbeddedMongo().start()
+    settings.MONGO_URI = server.uri
+    repository.ensure_indexes()
+    yield server
+    server.stop()
+    repository.close_client()
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis: set REDIS_URL")
+    if item.get_closest_marker("mysql") and connection.vendor != "mysql":
+        pytest.skip("needs MariaDB/MySQL: set DATABASE_URL=mysql://...")
+    if item.get_closest_marker("browser") and not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium")

@@ -1,0 +1,131 @@
+"""The Docker deliverables, checked by reading them: Docker itself does not run here."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from medly.env import database_from_url
+
+ROOT = Path(__file__).resolve().parents[2]
+STORES = ("mysql", "mongo", "redis")
+ENV_READ = re.compile(r"""env_(?:str|bool|int|list)\(\s*["']([A-Z0-9_]+)["']""")
+INTERPOLATION = re.compile(r"\$\{(\w+)(?::?[-?]([^}]*))?\}")
+
+
+def interpolated(value):
+    """What Compose makes of `${NAME:-default}` when NAME is not set."""
+    return INTERPOLATION.sub(lambda match: match.group(2) or "", str(value))
+
+
+def service_env(compose, service):
+    environment = compose["services"][service]["environment"]
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    return {name: interpolated(value) for name, value in environment.items()}
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def web_env(compose):
+    return service_env(compose, "web")
+
+
+@pytest.fixture(scope="module")
+def dockerfile():
+    return (ROOT / "Dockerfile").read_text()
+
+
+def test_it_defines_the_app_and_its_three_stores(compose):
+    assert {"web", *STORES} <= set(compose["services"])
+
+
+@pytest.mark.parametrize(("service", "image"), [("mysql", "mysql:8.4"), ("mongo", "mongo:8"), ("redis", "redis:7")])
+def test_it_pins_each_store_to_its_major_version(compose, service, image):
+    assert compose["services"][service]["image"].startswith(image)
+
+
+@pytest.mark.parametrize("service", STORES)
+def test_it_health_checks_each_store_and_keeps_its_data_in_a_named_volume(compose, service):
+    definition = compose["services"][service]
+    assert definition["healthcheck"]["test"]
+    named = {volume.split(":", 1)[0] for volume in definition["volumes"]}
+    assert named & set(compose["volumes"]), f"{service} has no named volume"
+
+
+def test_it_starts_web_only_once_every_store_is_healthy(compose):
+    depends_on = compose["services"]["web"]["depends_on"]
+    assert {name: depends_on[name]["condition"] for name in STORES} == dict.fromkeys(STORES, "service_healthy")
+
+
+def test_it_health_checks_web_through_healthz(compose):
+    assert "http://127.0.0.1:8000/healthz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
+
+
+def test_it_sets_only_environment_variables_the_settings_read(web_env):
+    read_by_settings = set(ENV_READ.findall((ROOT / "medly" / "settings.py").read_text()))
+    assert {"DATABASE_URL", "MONGO_URI", "REDIS_URL", "SECRET_KEY"} <= set(web_env)
+    assert set(web_env) - read_by_settings == set()
+
+
+@pytest.mark.parametrize(
+    ("variable", "scheme", "host"),
+    [
+        ("DATABASE_URL", "mysql", "mysql"),
+        ("MONGO_URI", "mongodb", "mongo"),
+        ("REDIS_URL", "redis", "redis"),
+    ],
+)
+def test_it_points_web_at_the_compose_stores(web_env, variable, scheme, host):
+    url = urlsplit(web_env[variable])
+    assert (url.scheme, url.hostname) == (scheme, host)
+
+
+def test_it_gives_web_a_database_url_the_settings_turn_into_the_mysql_service(compose, web_env):
+    database = database_from_url(web_env["DATABASE_URL"], sqlite_fallback=ROOT / "unused.sqlite3")
+    mysql_env = service_env(compose, "mysql")
+    assert database["ENGINE"] == "django.db.backends.mysql"
+    assert (database["HOST"], database["NAME"]) == ("mysql", "medly")
+    assert (database["USER"], database["PASSWORD"]) == (mysql_env["MYSQL_USER"], mysql_env["MYSQL_PASSWORD"])
+    assert mysql_env["MYSQL_DATABASE"] == "medly"
+
+
+def test_it_never_installs_the_development_requirements(dockerfile):
+    assert "requirements-dev" not in dockerfile
+    assert "-r /tmp/requirements.txt" in dockerfile
+
+
+def test_it_runs_as_a_user_that_is_not_root(dockerfile):
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert users, "the Dockerfile has no USER line"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+
+
+def test_it_migrates_and_creates_the_indexes_before_handing_over_to_the_command():
+    entrypoint = ROOT / "bin" / "docker-entrypoint"
+    script = entrypoint.read_text()
+    assert os.access(entrypoint, os.X_OK)
+    assert script.index("manage.py migrate --noinput") < script.index("manage.py ensure_indexes")
+    assert script.index("manage.py ensure_indexes") < script.index('exec "$@"')
+
+
+def test_it_collects_static_files_the_way_the_image_build_does(dockerfile, tmp_path):
+    assert "DEBUG=0 SECRET_KEY=" in dockerfile and "collectstatic --noinput" in dockerfile
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "build-only-collectstatic-key", "STATIC_ROOT": str(tmp_path)}
+    # Fixed arguments, no shell.
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    assert (tmp_path / "staticfiles.json").exists()

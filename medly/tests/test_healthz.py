@@ -1,0 +1,59 @@
+import json
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+HEALTHZ_URL = reverse("healthz")
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+}
+
+
+def health(client):
+    response = client.get(HEALTHZ_URL)
+    return response.status_code, json.loads(response.content)
+
+
+@pytest.mark.django_db
+def test_it_reports_every_store_ok(client):
+    assert health(client) == (200, {"mysql": "ok", "mongo": "ok", "redis": "ok"})
+
+
+@pytest.mark.django_db
+def test_it_reports_mongo_down_when_the_embedded_server_is_stopped(client, stoppable_mongo):
+    assert health(client)[0] == 200
+
+    stoppable_mongo.stop()
+
+    assert health(client) == (503, {"mysql": "ok", "mongo": "down", "redis": "ok"})
+
+    stoppable_mongo.start()
+    assert health(client) == (200, {"mysql": "ok", "mongo": "ok", "redis": "ok"})
+
+
+@pytest.mark.django_db
+def test_it_reports_redis_down_when_redis_is_unreachable(client, settings):
+    settings.CACHES = DEAD_REDIS
+
+    assert health(client) == (503, {"mysql": "ok", "mongo": "ok", "redis": "down"})
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_it_reports_mysql_down_when_the_database_is_unreachable(client):
+    original = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="1")
+    try:
+        status, report = health(client)
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(original)
+
+    assert (status, report) == (503, {"mysql": "down", "mongo": "ok", "redis": "ok"})
