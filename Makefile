@@ -24,7 +24,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 messages: venv
-	$(PY) manage.py makemessages --locale es_MX --ignore '.venv/*' --ignore 'var/*' --ignore 'staticfiles/*'
+	$(PY) manage.py makemessages --locale es_MX --ignore '.venv/*' --ignore 'var/*' --ignore 'staticfiles/*' --ignore conftest.py --ignore '*/tests/*'
 	$(PY) manage.py compilemessages --locale es_MX --ignore '.venv/*'
 
 clean:

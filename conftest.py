@@ -131,10 +131,53 @@ def stoppable_mongo(settings):
     repository.close_client()
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, launched once per module.
+
+    Not per session: Playwright's event loop runs while the browser is open,
+    and Django refuses ORM calls from a thread with a running loop.
+    """
+    from playwright.sync_api import sync_playwright
+
+    # While the loop runs, the ORM calls the tests and their database fixtures
+    # make in this thread are safe: nothing else runs on that loop.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser, live_server):
+    # An English-speaking browser, so the site starts in English whatever the host's locale is.
+    browser_context = browser.new_context(base_url=live_server.url, locale="en-US")
+    browser_context.set_default_timeout(5_000)
+    yield browser_context
+    browser_context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
         pytest.skip("needs Redis: set REDIS_URL")
     if item.get_closest_marker("mysql") and connection.vendor != "mysql":
         pytest.skip("needs MariaDB/MySQL: set DATABASE_URL=mysql://...")
-    if item.get_closest_marker("browser") and not Path("/usr/bin/chromium").exists():
+    if item.get_closest_marker("browser") and not Path(CHROMIUM).exists():
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium")

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medly.text import fold_for_search
+
 # CURP: 4 letters, birth date YYMMDD, sex (H/M/X), state (2), 3 consonants,
 # a homoclave character and a check digit (RENAPO format).
 CURP_PATTERN = re.compile(
@@ -70,6 +72,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Accent- and case-folded "first last email", kept in step by save(): searches
+    # behave the same on MariaDB and SQLite.
+    search_text = models.CharField(max_length=500, editable=False, db_index=False, default="")
 
     objects = UserManager()
 
@@ -88,6 +93,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        self.search_text = fold_for_search(f"{self.first_name} {self.last_name} {self.email}")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name", "email"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip()
@@ -139,6 +151,9 @@ class DoctorProfile(models.Model):
     degree_institution = models.CharField(_("institution that issued the degree"), max_length=200, blank=True)
     specialty_certificate = models.CharField(_("specialty certificate number"), max_length=40, blank=True)
     bio = models.TextField(_("short bio"), max_length=1000, blank=True)
+    specialties = models.ManyToManyField(
+        "scheduling.Specialty", related_name="doctors", blank=True, verbose_name=_("specialties")
+    )
 
     class Meta:
         verbose_name = _("doctor profile")

@@ -4,7 +4,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from medly.env import database_from_url, env_bool, env_int, env_list, env_str
 
@@ -141,9 +140,15 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
 AXES_VERBOSE = False
 
+# --- Scheduling ----------------------------------------------------------------
+# Patients may cancel or move an appointment online up to this long before it starts.
+PATIENT_CHANGE_CUTOFF_MINUTES = env_int("PATIENT_CHANGE_CUTOFF_MINUTES", 120)
+AVAILABILITY_MAX_DAYS = 180
+
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("es-mx", _("Español"))]
+# Each language is named in itself, so the names are not translated.
+LANGUAGES = [("en", "English"), ("es-mx", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/Merida")
 USE_I18N = True

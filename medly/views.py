@@ -69,7 +69,7 @@ def server_error(request):
     try:
         return _render_plain("errors/500.html", 500)
     except Exception:
-        return HttpResponseServerError("<h1>Server error</h1>", content_type="text/html")
+        return HttpResponseServerError("<h1>Server error / Error del servidor</h1>", content_type="text/html")
 
 
 def permission_denied(request, exception=None):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = "Run the embedded MongoDB-compatible server (mongoeco) in the foreground, for development and tests."
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")

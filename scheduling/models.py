@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Specialty(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SlotStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    BOOKED = "booked", _("Booked")
+
+
+class Slot(models.Model):
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="slots", verbose_name=_("doctor"),
+        limit_choices_to={"role": "doctor"},
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(_("status"), max_length=8, choices=SlotStatus.choices, default=SlotStatus.OPEN)
+
+    class Meta:
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["doctor", "starts_at"], name="slot_unique_doctor_start"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["status", "starts_at"], name="slot_status_start")]
+
+    def __str__(self):
+        return f"{self.doctor_id} @ {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_open(self):
+        return self.status == SlotStatus.OPEN
+
+
+class AppointmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    CLOSING = "closing", _("Closing")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("No-show")
+
+
+LIVE_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CLOSING, AppointmentStatus.COMPLETED)
+
+
+class Appointment(models.Model):
+    # SET_NULL: an open slot may be removed even if it has cancelled history;
+    # the appointment keeps its own copy of the times.
+    slot = models.ForeignKey(
+        Slot, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments", verbose_name=_("slot")
+    )
+    # Holds the slot id while the appointment is live and NULL once it is
+    # cancelled: the unique constraint allows one live appointment per slot
+    # (MySQL has no partial unique index; NULLs never collide).
+    live_slot = models.OneToOneField(
+        Slot, on_delete=models.PROTECT, null=True, blank=True, related_name="live_appointment", editable=False
+    )
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_patient",
+        verbose_name=_("patient"),
+    )
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_doctor",
+        verbose_name=_("doctor"),
+    )
+    # Copies of the slot's times, so overlap checks and agendas need no join.
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+    )
+    encounter_id = models.CharField(_("encounter id"), max_length=24, blank=True, default="")
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("booked by")
+    )
+    created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["patient", "starts_at"], name="appointment_patient_start"),
+            models.Index(fields=["doctor", "starts_at"], name="appointment_doctor_start"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_live(self):
+        return self.status in LIVE_STATUSES
