@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -112,3 +113,7 @@ class Appointment(models.Model):
     @property
     def is_live(self):
         return self.status in LIVE_STATUSES
+
+    @property
+    def has_started(self):
+        return self.starts_at <= timezone.now()

@@ -2,9 +2,19 @@ import datetime
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import DoctorProfile, PatientProfile, Role, Sex, User
 from records import repository
+from scheduling.availability import open_slots
+from scheduling.models import Specialty
+
+SPECIALTIES = [
+    "Medicina General", "Cardiología", "Pediatría", "Dermatología", "Ginecología y Obstetricia",
+    "Traumatología y Ortopedia", "Neurología", "Oftalmología", "Psiquiatría", "Otorrinolaringología",
+    "Gastroenterología", "Neumología", "Nefrología",
+]
+DEMO_SLOT_DAYS = 14
 
 DEMO_PASSWORD = "medly-demo-2026"  # noqa: S105 (published demo password)
 
@@ -17,13 +27,34 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Load idempotent demo data: the four demo users (password medly-demo-2026)."
+    help = (
+        "Load idempotent demo data: the 13 specialties, the four demo users (password medly-demo-2026) "
+        "and open slots for the demo doctor over the next 14 days."
+    )
 
     def handle(self, *args, **options):
+        for name in SPECIALTIES:
+            Specialty.objects.get_or_create(name=name)
+        self.stdout.write(f"{len(SPECIALTIES)} specialties in place")
         for email, first_name, last_name, role in DEMO_USERS:
             user, created = self._ensure_user(email, first_name, last_name, role)
             self.stdout.write(f"{'created' if created else 'kept   '} {role:<9} {email}")
+            if role == Role.DOCTOR:
+                self._open_demo_slots(user)
         self.stdout.write(f"Demo password for all four: {DEMO_PASSWORD}")
+
+    def _open_demo_slots(self, doctor):
+        today = timezone.localdate()
+        result = open_slots(
+            doctor=doctor,
+            start_date=today,
+            end_date=today + datetime.timedelta(days=DEMO_SLOT_DAYS - 1),
+            weekdays=[0, 1, 2, 3, 4, 5],
+            start_time=datetime.time(9, 0),
+            end_time=datetime.time(14, 0),
+            slot_minutes=30,
+        )
+        self.stdout.write(f"demo doctor: {result.opened} slots opened, {result.already_existed} already there")
 
     @transaction.atomic
     def _ensure_user(self, email, first_name, last_name, role):
@@ -37,7 +68,7 @@ class Command(BaseCommand):
                     email, DEMO_PASSWORD, first_name=first_name, last_name=last_name, role=role
                 )
         if role == Role.DOCTOR:
-            DoctorProfile.objects.get_or_create(
+            profile, _ = DoctorProfile.objects.get_or_create(
                 user=user,
                 defaults={
                     "license_number": "12345678",
@@ -45,6 +76,7 @@ class Command(BaseCommand):
                     "bio": "Médico general con quince años de experiencia en Mérida.",
                 },
             )
+            profile.specialties.add(Specialty.objects.get(name="Medicina General"))
         if role == Role.PATIENT:
             PatientProfile.objects.get_or_create(
                 user=user, defaults={"date_of_birth": datetime.date(1988, 4, 12), "sex": Sex.FEMALE}

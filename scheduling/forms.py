@@ -1,0 +1,86 @@
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+WEEKDAY_CHOICES = [
+    (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+    (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
+]
+SLOT_MINUTE_CHOICES = [(minutes, _("%(minutes)d minutes") % {"minutes": minutes}) for minutes in (15, 20, 30, 45, 60)]
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _time_input():
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class AvailabilityForm(forms.Form):
+    start_date = forms.DateField(label=_("From"), input_formats=["%Y-%m-%d"], widget=_date_input())
+    end_date = forms.DateField(label=_("To"), input_formats=["%Y-%m-%d"], widget=_date_input())
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Weekdays"), choices=WEEKDAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    start_time = forms.TimeField(label=_("First slot starts at"), input_formats=["%H:%M"], widget=_time_input())
+    end_time = forms.TimeField(label=_("Last slot ends by"), input_formats=["%H:%M"], widget=_time_input())
+    slot_minutes = forms.TypedChoiceField(label=_("Slot length"), choices=SLOT_MINUTE_CHOICES, coerce=int, initial=30)
+
+    def clean(self):
+        cleaned = super().clean()
+        start_date, end_date = cleaned.get("start_date"), cleaned.get("end_date")
+        start_time, end_time = cleaned.get("start_time"), cleaned.get("end_time")
+        today = timezone.localdate()
+        if start_date and start_date < today:
+            self.add_error("start_date", _("Slots cannot be opened in the past."))
+        if start_date and end_date:
+            if end_date < start_date:
+                self.add_error("end_date", _("The end date must not be before the start date."))
+            elif (end_date - start_date).days >= settings.AVAILABILITY_MAX_DAYS:
+                self.add_error(
+                    "end_date",
+                    _("Open at most %(days)d days at a time.") % {"days": settings.AVAILABILITY_MAX_DAYS},
+                )
+        if start_time and end_time and end_time <= start_time:
+            self.add_error("end_time", _("The end time must be after the start time."))
+        minutes = cleaned.get("slot_minutes")
+        if start_time and end_time and minutes and end_time > start_time:
+            span = (end_time.hour * 60 + end_time.minute) - (start_time.hour * 60 + start_time.minute)
+            if span < minutes:
+                self.add_error("end_time", _("There is not enough time for even one slot."))
+        return cleaned
+
+
+class BlockDayForm(forms.Form):
+    day = forms.DateField(label=_("Day to block"), input_formats=["%Y-%m-%d"], widget=_date_input())
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("That day is already over."))
+        return day
+
+
+class AgendaForm(forms.Form):
+    day = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=_date_input(), label=_("Day"))
+    view = forms.ChoiceField(
+        required=False, choices=[("day", _("Day")), ("week", _("Week"))], label=_("View")
+    )
+
+    def first_day_and_length(self):
+        day = (self.cleaned_data.get("day") if self.is_valid() else None) or timezone.localdate()
+        if self.is_valid() and self.cleaned_data.get("view") == "week":
+            return day - timedelta(days=day.weekday()), 7
+        return day, 1
+
+
+class RescheduleForm(forms.Form):
+    slot = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label=_("Patient name or email"), required=False, max_length=100)

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from scheduling import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("doctors/", views.doctor_directory, name="directory"),
+    path("doctors/<int:doctor_id>/", views.doctor_detail, name="doctor"),
+    path("slots/<int:slot_id>/book/", views.book, name="book"),
+    path("slots/<int:slot_id>/book-for-patient/", views.book_for_patient, name="book_for_patient"),
+    path("appointments/", views.appointments, name="appointments"),
+    path("appointments/<int:appointment_id>/cancel/", views.cancel, name="cancel"),
+    path("appointments/<int:appointment_id>/reschedule/", views.reschedule, name="reschedule"),
+    path("appointments/<int:appointment_id>/no-show/", views.no_show, name="no_show"),
+    path("appointments/<int:appointment_id>/check-in/", views.check_in, name="check_in"),
+    path("schedule/availability/", views.manage_availability, name="availability"),
+    path("schedule/slots/remove/", views.remove_slots, name="remove_slots"),
+    path("schedule/block-day/", views.block_day, name="block_day"),
+]

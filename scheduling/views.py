@@ -1,0 +1,217 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role, User
+from accounts.permissions import role_required
+from scheduling import availability, queries, services
+from scheduling.exceptions import AlreadyBookedByYou, SchedulingError, SlotBusy, SlotUnavailable
+from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
+from scheduling.models import Specialty
+
+DOCTORS_PER_PAGE = 12
+
+
+@require_GET
+def doctor_directory(request):
+    query = request.GET.get("q", "").strip()[:100]
+    specialty_id = request.GET.get("specialty", "")
+    specialty_id = int(specialty_id) if specialty_id.isdigit() else None
+    page = Paginator(queries.directory(query=query, specialty_id=specialty_id), DOCTORS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for_patient = request.GET.get("for_patient", "")
+    return render(request, "scheduling/directory.html", {
+        "page": page,
+        "for_patient": int(for_patient) if for_patient.isdigit() and request.user.is_authenticated
+        and request.user.role == Role.RECEPTION else None,
+        "query": query,
+        "specialty_id": specialty_id,
+        "specialties": Specialty.objects.all(),
+    })
+
+
+@require_GET
+def doctor_detail(request, doctor_id):
+    doctor = queries.doctor_or_404(doctor_id)
+    booking_for = None
+    if request.user.is_authenticated and request.user.role == Role.RECEPTION and request.GET.get("patient"):
+        booking_for = get_object_or_404(User, pk=request.GET["patient"], role=Role.PATIENT, is_active=True)
+    return render(request, "scheduling/doctor_detail.html", {
+        "doctor": doctor,
+        "days": queries.open_slots_by_day(doctor),
+        "booking_for": booking_for,
+    })
+
+
+def _refusal(request, error, status):
+    return render(request, "scheduling/refused.html", {"message": error.message}, status=status)
+
+
+@require_POST
+@role_required(Role.PATIENT)
+def book(request, slot_id):
+    try:
+        services.book_slot(patient=request.user, slot_id=slot_id)
+    except AlreadyBookedByYou as error:
+        messages.info(request, error.message)
+        return redirect("scheduling:appointments")
+    except (SlotUnavailable, SlotBusy) as error:
+        return _refusal(request, error, 409)
+    except SchedulingError as error:
+        return _refusal(request, error, 409)
+    messages.success(request, _("Your appointment is booked. We have sent you a confirmation email."))
+    return redirect("scheduling:appointments")
+
+
+@require_POST
+@role_required(Role.RECEPTION, Role.ADMIN)
+def book_for_patient(request, slot_id):
+    patient = get_object_or_404(User, pk=request.POST.get("patient"), role=Role.PATIENT)
+    try:
+        services.book_slot(patient=patient, slot_id=slot_id, booked_by=request.user)
+    except SchedulingError as error:
+        return _refusal(request, error, 409)
+    messages.success(request, _("Booked for %(name)s.") % {"name": patient.get_full_name()})
+    return redirect("scheduling:appointments")
+
+
+@require_GET
+@role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION)
+def appointments(request):
+    if request.user.role == Role.PATIENT:
+        upcoming, past = queries.patient_appointments(request.user)
+        return render(request, "scheduling/patient_appointments.html", {"upcoming": upcoming, "past": past})
+    form = AgendaForm(request.GET or None)
+    first_day, length = form.first_day_and_length()
+    if request.user.role == Role.DOCTOR:
+        return render(request, "scheduling/doctor_agenda.html", {
+            "form": form,
+            "agenda": queries.doctor_agenda(request.user, first_day=first_day, days=length),
+            "first_day": first_day,
+            "is_week": length == 7,
+        })
+    search = PatientSearchForm(request.GET or None)
+    found = queries.find_patients(search.cleaned_data["q"]) if search.is_valid() else []
+    return render(request, "scheduling/reception_day.html", {
+        "form": form,
+        "day": first_day,
+        "appointments": queries.clinic_day(first_day),
+        "search": search,
+        "patients": found,
+    })
+
+
+def _appointment_action(request, appointment_id, action, done_message):
+    appointment = queries.appointment_for(request.user, appointment_id)
+    try:
+        action(appointment_id=appointment.pk, actor=request.user)
+    except SchedulingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done_message)
+    return redirect(_safe_next(request))
+
+
+def _safe_next(request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("scheduling:appointments")
+
+
+@require_POST
+@role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
+def cancel(request, appointment_id):
+    return _appointment_action(
+        request, appointment_id, services.cancel_appointment, _("The appointment was cancelled.")
+    )
+
+
+@require_POST
+@role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
+def no_show(request, appointment_id):
+    return _appointment_action(request, appointment_id, services.mark_no_show, _("Recorded as a no-show."))
+
+
+@require_POST
+@role_required(Role.RECEPTION, Role.ADMIN)
+def check_in(request, appointment_id):
+    return _appointment_action(request, appointment_id, services.check_in, _("The patient is checked in."))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.PATIENT, Role.RECEPTION, Role.ADMIN)
+def reschedule(request, appointment_id):
+    appointment = queries.appointment_for(request.user, appointment_id)
+    form = RescheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reschedule_appointment(
+                appointment_id=appointment.pk, new_slot_id=form.cleaned_data["slot"], actor=request.user
+            )
+        except SchedulingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The appointment was moved."))
+            return redirect("scheduling:appointments")
+    return render(request, "scheduling/reschedule.html", {
+        "appointment": appointment,
+        "days": queries.open_slots_by_day(appointment.doctor, exclude_slot_id=appointment.slot_id),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.DOCTOR)
+def manage_availability(request):
+    form = AvailabilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = availability.open_slots(doctor=request.user, **form.cleaned_data)
+        except SchedulingError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(opened)d slots opened; %(existing)d already existed and were left as they were.")
+                % {"opened": result.opened, "existing": result.already_existed},
+            )
+            return redirect("scheduling:availability")
+    return render(request, "scheduling/availability.html", {
+        "form": form,
+        "block_form": BlockDayForm(),
+        "days": queries.group_by_local_day(queries.upcoming_slots(request.user), key=lambda slot: slot.starts_at),
+    })
+
+
+@require_POST
+@role_required(Role.DOCTOR)
+def remove_slots(request):
+    slot_ids = [int(value) for value in request.POST.getlist("slots") if value.isdigit()]
+    result = availability.remove_open_slots(doctor=request.user, slot_ids=slot_ids)
+    _report_removal(request, result)
+    return redirect("scheduling:availability")
+
+
+@require_POST
+@role_required(Role.DOCTOR)
+def block_day(request):
+    form = BlockDayForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("day", []):
+            messages.error(request, error)
+        return redirect("scheduling:availability")
+    _report_removal(request, availability.block_day(doctor=request.user, day=form.cleaned_data["day"]))
+    return redirect("scheduling:availability")
+
+
+def _report_removal(request, result):
+    messages.success(request, _("%(count)d open slots removed.") % {"count": result.removed})
+    if result.kept_booked:
+        messages.warning(request, _(
+            "%(count)d booked slots were kept: cancel those appointments one by one if you must."
+        ) % {"count": result.kept_booked})
