@@ -144,6 +144,12 @@ class PatientProfile(models.Model):
     def __str__(self):
         return self.user.get_full_name()
 
+    @property
+    def age(self):
+        today = timezone.localdate()
+        born = self.date_of_birth
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
 
 class DoctorProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="doctor_profile")

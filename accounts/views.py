@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.exceptions import RegistrationUnavailable
 from accounts.forms import LoginForm, RegistrationForm
 from accounts.services import register_patient
 
@@ -17,7 +16,6 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = RegistrationForm(request.POST or None)
-    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -33,20 +31,13 @@ def register(request):
                 allergies=data["allergies"],
                 ip_address=request.META.get("REMOTE_ADDR"),
             )
-        except RegistrationUnavailable:
-            messages.error(
-                request,
-                _("We could not create your account right now because a service is unavailable. "
-                  "Nothing was saved; please try again shortly."),
-            )
-            status = 503
         except IntegrityError:
             form.add_error("email", _("An account with this email already exists."))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to Medly, %(name)s.") % {"name": user.first_name})
             return redirect("home")
-    return render(request, "accounts/register.html", {"form": form}, status=status)
+    return render(request, "accounts/register.html", {"form": form})
 
 
 def privacy_notice(request):

@@ -10,6 +10,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+from bson import ObjectId
 from django.conf import settings
 from django.utils import timezone
 from pymongo import ASCENDING, DESCENDING, MongoClient
@@ -72,6 +73,14 @@ def _database():
 
 def _records():
     return _database()["records"]
+
+
+def _encounters():
+    return _database()["encounters"]
+
+
+def new_encounter_id():
+    return str(ObjectId())
 
 
 @contextmanager
@@ -143,3 +152,135 @@ def get_patient_record(*, patient_id):
 def delete_patient_record(*, patient_id):
     with _translate_errors():
         _records().delete_one({"patient_id": patient_id})
+
+
+def list_record_patient_ids():
+    with _translate_errors():
+        return [doc["patient_id"] for doc in _records().find({}, {"patient_id": 1, "_id": 0})]
+
+
+def update_record(*, patient_id, blood_type, allergies):
+    if blood_type not in ("", *BLOOD_TYPES):
+        raise InvalidRecord(f"unknown blood type {blood_type!r}")
+    changes = {"blood_type": blood_type, "allergies": _clean_allergies(allergies), "updated_at": timezone.now()}
+    with _translate_errors():
+        result = _records().update_one({"patient_id": patient_id}, {"$set": changes})
+    if result.matched_count == 0:
+        raise InvalidRecord(f"patient {patient_id} has no record")
+
+
+# --- encounters -------------------------------------------------------------
+
+PRESCRIPTION_FIELDS = ("drug", "dose", "route", "frequency", "duration")
+TEXT_LIMIT = 10_000
+
+
+def _check_text(name, value, limit=TEXT_LIMIT, required=False):
+    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+        raise InvalidRecord(f"{name} must be text of at most {limit} characters")
+
+
+def validate_encounter(document):
+    """Refuse a document that does not have the shape the contract promises."""
+    for key in ("appointment_id", "patient_id", "doctor_id"):
+        if not isinstance(document.get(key), int) or document[key] <= 0:
+            raise InvalidRecord(f"{key} must be a positive integer")
+    if document.get("state") not in ("pending", "final"):
+        raise InvalidRecord("state must be pending or final")
+    _check_text("diagnosis", document.get("diagnosis"), 1000, required=True)
+    for key in ("diagnosis_code", "evolution", "physical_exam", "prognosis", "treatment", "notes"):
+        _check_text(key, document.get(key, ""))
+    if not isinstance(document.get("vitals"), dict):
+        raise InvalidRecord("vitals must be a mapping")
+    for name, value in document["vitals"].items():
+        if value is not None and not isinstance(value, int | float):
+            raise InvalidRecord(f"vital {name} must be a number")
+    prescription = document.get("prescription")
+    if not isinstance(prescription, list) or len(prescription) > 30:
+        raise InvalidRecord("prescription must be a list of at most 30 lines")
+    for line in prescription:
+        if not isinstance(line, dict) or set(line) != set(PRESCRIPTION_FIELDS):
+            raise InvalidRecord(f"each prescription line has exactly {', '.join(PRESCRIPTION_FIELDS)}")
+        for key in PRESCRIPTION_FIELDS:
+            _check_text(f"prescription {key}", line[key], 200, required=True)
+    if not isinstance(document.get("addenda"), list):
+        raise InvalidRecord("addenda must be a list")
+
+
+def insert_pending_encounter(*, encounter_id, document):
+    """Write the encounter as pending with the given id; already there counts as success."""
+    document = {**document, "_id": ObjectId(encounter_id), "state": "pending"}
+    validate_encounter(document)
+    with _translate_errors():
+        try:
+            _encounters().insert_one(document)
+        except DuplicateKeyError:
+            existing = _encounters().find_one({"appointment_id": document["appointment_id"]}, {"_id": 1})
+            if existing is None or str(existing["_id"]) != encounter_id:
+                raise InvalidRecord(
+                    f"appointment {document['appointment_id']} already has another encounter"
+                ) from None
+
+
+def finalize_encounter(*, encounter_id):
+    with _translate_errors():
+        result = _encounters().update_one({"_id": ObjectId(encounter_id)}, {"$set": {"state": "final"}})
+    return result.matched_count == 1
+
+
+def delete_pending_encounter(*, encounter_id):
+    with _translate_errors():
+        _encounters().delete_one({"_id": ObjectId(encounter_id), "state": "pending"})
+
+
+def get_encounter(*, encounter_id, patient_id):
+    if not ObjectId.is_valid(encounter_id):
+        return None
+    with _translate_errors():
+        document = _encounters().find_one({"_id": ObjectId(encounter_id), "patient_id": patient_id})
+    return _public(document)
+
+
+def list_encounters(*, patient_id, offset, limit):
+    """(total, encounters newest first) of a patient's final encounters."""
+    query = {"patient_id": patient_id, "state": "final"}
+    with _translate_errors():
+        total = _encounters().count_documents(query)
+        cursor = _encounters().find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
+        return total, [_public(document) for document in cursor]
+
+
+def list_encounter_refs():
+    """Every encounter's ids and state, for the consistency check."""
+    fields = {"_id": 1, "appointment_id": 1, "patient_id": 1, "doctor_id": 1, "state": 1}
+    with _translate_errors():
+        return [_public(document) for document in _encounters().find({}, fields)]
+
+
+def add_addendum(*, encounter_id, patient_id, addendum_id, author_id, author_name, reason, text):
+    """Append an addendum once (a repeated call with the same addendum_id changes nothing)."""
+    _check_text("reason", reason, 500, required=True)
+    _check_text("text", text, required=True)
+    addendum = {
+        "id": addendum_id, "author_id": author_id, "author_name": author_name,
+        "reason": reason, "text": text, "created_at": timezone.now(),
+    }
+    with _translate_errors():
+        result = _encounters().update_one(
+            {
+                "_id": ObjectId(encounter_id),
+                "patient_id": patient_id,
+                "state": "final",
+                "addenda.id": {"$ne": addendum_id},
+            },
+            {"$push": {"addenda": addendum}},
+        )
+    return result.modified_count == 1
+
+
+def _public(document):
+    if document is None:
+        return None
+    document = dict(document)
+    document["id"] = str(document.pop("_id"))
+    return document

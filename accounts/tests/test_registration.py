@@ -1,10 +1,14 @@
+from io import StringIO
+
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import PatientProfile, PrivacyConsent, User
 from accounts.tests.factories import PatientFactory
 from records import repository
+from records.models import Operation, OperationState
 
 REGISTER_URL = reverse("accounts:register")
 
@@ -94,23 +98,23 @@ def test_bad_input_is_explained_and_writes_nothing(client, overrides, message):
 
 
 @pytest.mark.django_db
-def test_it_writes_nothing_and_asks_to_retry_when_mongodb_is_stopped(client, stoppable_mongo):
+def test_with_mongodb_stopped_the_account_is_made_and_reconcile_creates_the_record_later(client, stoppable_mongo):
     stoppable_mongo.stop()
 
-    response = client.post(REGISTER_URL, registration_data(), follow=True)
+    response = client.post(REGISTER_URL, registration_data())
 
-    assert response.status_code == 503
-    assert "please try again shortly" in response.content.decode()
-    assert not User.objects.exists()
-    assert not PatientProfile.objects.exists()
-    assert not PrivacyConsent.objects.exists()
-    assert "_auth_user_id" not in client.session
+    assert response.status_code == 302
+    user = User.objects.get()
+    operation = Operation.objects.get(patient=user)
+    assert operation.state == OperationState.PREPARED
 
     stoppable_mongo.start()
-    assert repository.get_patient_record(patient_id=1) is None
-    retry = client.post(REGISTER_URL, registration_data())
-    assert retry.status_code == 302
-    assert repository.get_patient_record(patient_id=User.objects.get().pk) is not None
+    assert repository.get_patient_record(patient_id=user.pk) is None
+    call_command("reconcile", stdout=StringIO())
+
+    assert repository.get_patient_record(patient_id=user.pk)["allergies"] == ["penicilina", "cacahuate"]
+    operation.refresh_from_db()
+    assert operation.state == OperationState.DONE
 
 
 @pytest.mark.django_db

@@ -1,2 +1,0 @@
-class RegistrationUnavailable(Exception):
-    """The account could not be created because a store is unreachable; nothing was kept."""

@@ -1,0 +1,142 @@
+"""Small stdlib HTTP helpers for the Medly benchmarks: one browser-like session per user.
+
+Each ``Session`` has its own cookie jar (the session cookie is ``medly``,
+the CSRF cookie ``csrftoken``), never follows redirects (the benchmarks
+look at the 302 itself) and gives every request a timeout.
+"""
+
+import http.cookiejar
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime
+
+CSRF_FIELD_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+DOCTOR_LINK_RE = re.compile(r'href="/doctors/(\d+)/')
+# A day heading or a patient's book form with its HH:MM button, in page order.
+SLOT_PAGE_RE = re.compile(
+    r"<h3>(?P<day>[^<]+)</h3>"
+    r'|action="/slots/(?P<slot>\d+)/book/".*?>(?P<time>\d\d:\d\d)</button>',
+    re.DOTALL,
+)
+DAY_FORMAT = "%A %d %B %Y"  # Django's "l j F Y" in English
+
+
+@dataclass
+class Response:
+    status: int  # 0 when no HTTP answer came back
+    location: str = ""
+    body: str = ""
+    seconds: float = 0.0
+    error: str = ""  # "timeout", "connection refused", ... when status is 0
+
+
+@dataclass(frozen=True)
+class OpenSlot:
+    slot_id: int
+    doctor_id: int
+    starts_at: datetime  # the clinic's wall-clock time, as the page shows it
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # hand the 3xx back to the caller as an HTTPError
+
+
+class Session:
+    """One user's browser: cookie jar, CSRF token, no redirects, a timeout per request."""
+
+    def __init__(self, base_url, *, timeout=30.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.jar = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+
+    def cookie(self, name):
+        return next((cookie.value for cookie in self.jar if cookie.name == name), None)
+
+    def get(self, path):
+        return self._send(path)
+
+    def post(self, path, fields):
+        """POST a form with the current CSRF token (the cookie's secret, which Django accepts as the token)."""
+        data = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        data.append(("csrfmiddlewaretoken", self.cookie("csrftoken") or ""))
+        return self._send(path, urllib.parse.urlencode(data, doseq=True).encode())
+
+    def submit_form(self, path, fields):
+        """GET the form page first (it sets the CSRF cookie), then POST the fields to it."""
+        page = self.get(path)
+        if page.status != 200:
+            return page
+        return self.post(path, fields)
+
+    def _headers(self):
+        # English pages, so messages and day names are predictable to parse.
+        return {"Accept-Language": "en", "User-Agent": "medly-bench/1"}
+
+    def _send(self, path, data=None):
+        headers = self._headers()
+        if data is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        # The operator gives the server's http(s) URL on the command line; paths are the app's own routes.
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers)  # noqa: S310
+        started = time.perf_counter()
+        try:
+            with self._opener.open(request, timeout=self.timeout) as answer:  # noqa: S310 (same URL)
+                body = answer.read().decode("utf-8", "replace")
+                return Response(answer.status, answer.headers.get("Location", ""), body, _since(started))
+        except urllib.error.HTTPError as answer:
+            body = answer.read().decode("utf-8", "replace")
+            return Response(answer.code, answer.headers.get("Location", ""), body, _since(started))
+        except TimeoutError:
+            return Response(0, seconds=_since(started), error="timeout")
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            kind = "timeout" if isinstance(reason, TimeoutError) else str(reason)
+            return Response(0, seconds=_since(started), error=kind)
+        except (ConnectionError, OSError) as exc:
+            return Response(0, seconds=_since(started), error=type(exc).__name__)
+
+
+def _since(started):
+    return time.perf_counter() - started
+
+
+def redirect_path(response):
+    """The path a redirect points to, whether Location is absolute or relative."""
+    return urllib.parse.urlsplit(response.location).path
+
+
+def doctor_ids(session, *, max_pages=100):
+    """Every doctor id in the directory, following ``?page=`` until a page brings nothing new."""
+    found = []
+    for page in range(1, max_pages + 1):
+        response = session.get(f"/doctors/?page={page}")
+        if response.status != 200:
+            raise RuntimeError(f"GET /doctors/?page={page} answered {response.status} {response.error}")
+        new = [int(pk) for pk in dict.fromkeys(DOCTOR_LINK_RE.findall(response.body)) if int(pk) not in found]
+        if not new:
+            break
+        found.extend(new)
+    return found
+
+
+def open_slots(session, doctor_id):
+    """The bookable slots on a doctor's page; ``session`` must be a logged-in patient (others see no forms)."""
+    response = session.get(f"/doctors/{doctor_id}/")
+    if response.status != 200:
+        raise RuntimeError(f"GET /doctors/{doctor_id}/ answered {response.status} {response.error}")
+    slots, day = [], None
+    for match in SLOT_PAGE_RE.finditer(response.body):
+        if match.group("day"):
+            day = datetime.strptime(" ".join(match.group("day").split()), DAY_FORMAT).date()
+            continue
+        if day is None:
+            raise RuntimeError(f"/doctors/{doctor_id}/: a slot form before any day heading; page layout changed?")
+        starts_at = datetime.combine(day, datetime.strptime(match.group("time"), "%H:%M").time())
+        slots.append(OpenSlot(int(match.group("slot")), doctor_id, starts_at))
+    return slots

@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""Booking benchmark for a running Medly server: races for one slot, and bulk booking of distinct slots.
+
+Stdlib only (plus MySQLdb from the project's venv for the optional database
+check). Run it with the project's Python against a server you started
+yourself, e.g. with bench/serve.sh:
+
+    .venv/bin/python bench/booking.py http://127.0.0.1:8100 \\
+        --patients 50 --race-slots 5 --concurrency 20 --distinct 200 \\
+        --open-slots 30 --database-url mysql://root@127.0.0.1:3306/medly_bench
+
+What it does:
+
+1. Sign-up: N patients (``<prefix>-<n>@medly.test``) register through
+   /accounts/register/, each with its own cookie jar. A patient that already
+   exists (same prefix, earlier run) logs in instead; logins only ever use the
+   password the account was created with, and the first failed login stops
+   the run, so django-axes never locks the address.
+2. Optional ``--open-slots DAYS``: the demo doctor logs in and opens 30-minute
+   slots every day between ``--open-from`` and ``--open-until`` through
+   /schedule/availability/ (idempotent: existing slots are left alone).
+3. Slots are read from /doctors/ and /doctors/<id>/ (the book forms); the
+   latest ones are used, so none starts during the run.
+4. Race: for each of K slots, all N patients POST /slots/<id>/book/ at the
+   same instant (a threading.Barrier). Exactly one may win.
+5. Throughput: D other slots are booked at concurrency C, spread over the
+   patients so that no patient gets two bookings within an hour of each
+   other (the app refuses overlapping appointments for one patient).
+6. Report per phase: bookings (302 to /appointments/), 409s by reason,
+   other statuses, errors and timeouts, bookings/s, p50/p95/p99 latency; then
+   double bookings in the database (``--database-url mysql://...``) and a
+   check that every slot raced or booked holds exactly as many live
+   appointments as the HTTP answers said.
+
+Exit status: 0 clean; 1 a double booking was found; 3 the database disagrees
+with the HTTP answers in another way; 2 the run could not be set up.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from _client import Response, Session, doctor_ids, open_slots, redirect_path
+
+LIVE = "'scheduled', 'closing', 'completed'"  # appointment statuses that hold their slot
+DOUBLE_BOOKINGS_SQL = f"""
+    SELECT slot_id, COUNT(*) FROM scheduling_appointment
+    WHERE status IN ({LIVE}) GROUP BY slot_id HAVING COUNT(*) > 1"""  # noqa: S608 (constants only)
+LIVE_PER_SLOT_SQL = f"""
+    SELECT s.id, s.status, COUNT(a.id) FROM scheduling_slot s
+    LEFT JOIN scheduling_appointment a ON a.slot_id = s.id AND a.status IN ({LIVE})
+    WHERE s.id IN ({{ids}}) GROUP BY s.id, s.status"""  # noqa: S608 (constants; ids are %s placeholders)
+MAX_SLOT_MINUTES = 60  # the longest slot the app offers: starts an hour apart never overlap
+EXIT_DOUBLE_BOOKING, EXIT_SETUP, EXIT_MISMATCH = 1, 2, 3
+REFUSAL_REASONS = {
+    "just been taken": "409 taken",
+    "Many people are booking": "409 busy (lock wait)",
+    "already have an appointment at that time": "409 overlap",
+    "already started": "409 in the past",
+}
+
+
+class SetupError(Exception):
+    """The run cannot start: the message says what to do."""
+
+
+@dataclass
+class Patient:
+    email: str
+    session: Session
+    held: list = field(default_factory=list)  # OpenSlot objects this run booked for them
+
+
+@dataclass
+class Attempt:
+    slot_id: int
+    patient: Patient
+    response: Response
+    outcome: str
+
+
+@dataclass
+class Phase:
+    name: str
+    attempts: list = field(default_factory=list)
+    wall_seconds: float = 0.0
+    notes: list = field(default_factory=list)
+
+    def booked(self):
+        return [attempt for attempt in self.attempts if attempt.outcome == "booked"]
+
+
+# --- command line -----------------------------------------------------------
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("url", help="base URL of the running server, e.g. http://127.0.0.1:8100")
+    parser.add_argument("--patients", type=int, default=50, help="patients signing up and racing (default 50)")
+    parser.add_argument("--race-slots", type=int, default=5, help="slots every patient races for (default 5)")
+    parser.add_argument("--distinct", type=int, default=200, help="distinct slots booked in the throughput phase")
+    parser.add_argument("--concurrency", type=int, default=20, help="parallel requests in sign-up and throughput")
+    parser.add_argument("--prefix", default=f"bench-{int(time.time())}",
+                        help="email prefix: patients are <prefix>-<n>@medly.test (default bench-<unix time>)")
+    parser.add_argument("--password", default="Tortuga-azul-2026-bench", help="the bench patients' password")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a request counts as timed out")
+    parser.add_argument("--open-slots", type=int, default=0, metavar="DAYS",
+                        help="first let the doctor open slots for DAYS days from tomorrow (max 58)")
+    parser.add_argument("--open-from", default="07:00", help="first slot of each opened day (HH:MM)")
+    parser.add_argument("--open-until", default="21:00", help="end of the last slot of each opened day (HH:MM)")
+    parser.add_argument("--doctor-email", default="doctor@medly.test")
+    parser.add_argument("--doctor-password", default="medly-demo-2026")
+    parser.add_argument("--database-url", help="mysql://user:pass@host:port/db to count live appointments per slot")
+    parser.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
+    args = parser.parse_args(argv)
+    if args.patients < 2 or args.race_slots < 0 or args.distinct < 0 or args.concurrency < 1:
+        parser.error("need --patients >= 2, --race-slots >= 0, --distinct >= 0, --concurrency >= 1")
+    if not 0 <= args.open_slots <= 58:
+        parser.error("--open-slots must be 0..58 days (the doctor page lists the next 60 days)")
+    return args
+
+
+# --- accounts ---------------------------------------------------------------
+
+
+def registration_fields(email, n, password):
+    return {
+        "email": email,
+        "first_name": "Bench",
+        "last_name": f"Paciente {n}",
+        "date_of_birth": "1990-01-15",
+        "sex": "FMX"[n % 3],
+        "password1": password,
+        "password2": password,
+        "blood_type": "O+",
+        "allergies": "",
+        "accept_privacy": "on",
+    }
+
+
+def register(session, email, n, password):
+    """'registered', 'exists', or an error description."""
+    response = session.submit_form("/accounts/register/", registration_fields(email, n, password))
+    if response.status == 302:
+        return "registered"
+    if response.status == 200 and "An account with this email already exists" in response.body:
+        return "exists"
+    return f"HTTP {response.status} {response.error}".strip()
+
+
+def log_in(session, email, password):
+    response = session.submit_form("/accounts/login/", {"username": email, "password": password})
+    if response.status != 302:
+        raise SetupError(
+            f"login as {email} answered {response.status} {response.error}; stopping before django-axes "
+            "locks this address (5 failures). Check --password / --doctor-password."
+        )
+
+
+def sign_up_patients(args):
+    """Register every patient (in parallel); log in the ones that already exist, the first one alone."""
+    patients = [Patient(f"{args.prefix}-{n}@medly.test", Session(args.url, timeout=args.timeout))
+                for n in range(args.patients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        outcomes = list(pool.map(lambda pair: register(pair[1].session, pair[1].email, pair[0], args.password),
+                                 enumerate(patients)))
+    failed = [(p.email, outcome) for p, outcome in zip(patients, outcomes, strict=True)
+              if outcome not in ("registered", "exists")]
+    if failed:
+        raise SetupError(f"{len(failed)} sign-ups failed, e.g. {failed[0][0]}: {failed[0][1]}")
+    existing = [p for p, outcome in zip(patients, outcomes, strict=True) if outcome == "exists"]
+    if existing:
+        log_in(existing[0].session, existing[0].email, args.password)  # a wrong password fails once, not N times
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(lambda p: log_in(p.session, p.email, args.password), existing[1:]))
+    seconds = time.perf_counter() - started
+    print(f"sign-up: {outcomes.count('registered')} registered, {len(existing)} logged in "
+          f"(already existed) in {seconds:.1f} s")
+    return patients
+
+
+def open_more_slots(args):
+    """The doctor opens ``--open-slots`` days of 30-minute slots from tomorrow, every weekday."""
+    doctor = Session(args.url, timeout=args.timeout)
+    log_in(doctor, args.doctor_email, args.doctor_password)
+    first = date.today() + timedelta(days=1)
+    fields = [
+        ("start_date", first.isoformat()),
+        ("end_date", (first + timedelta(days=args.open_slots - 1)).isoformat()),
+        *[("weekdays", str(day)) for day in range(7)],
+        ("start_time", args.open_from),
+        ("end_time", args.open_until),
+        ("slot_minutes", "30"),
+    ]
+    response = doctor.submit_form("/schedule/availability/", fields)
+    if response.status != 302:
+        raise SetupError(f"POST /schedule/availability/ answered {response.status} {response.error}: "
+                         "form refused? (overlap with slots of another length, bad hours)")
+    page = doctor.get("/schedule/availability/").body
+    opened = next((line.strip() for line in page.splitlines() if "slots opened" in line), "(no message)")
+    print(f"availability: {args.doctor_email}: {_strip_tags(opened)}")
+
+
+def _strip_tags(html):
+    out, inside = [], False
+    for char in html:
+        if char in "<>":
+            inside = char == "<"
+        elif not inside:
+            out.append(char)
+    return "".join(out).strip()
+
+
+# --- slots ------------------------------------------------------------------
+
+
+def find_slots(patient, needed):
+    """The ``needed`` latest open slots across all doctors, in time order."""
+    found = [slot for doctor_id in doctor_ids(patient.session) for slot in open_slots(patient.session, doctor_id)]
+    print(f"slots: {len(found)} open slots found on the doctors' pages; this run needs {needed}")
+    if len(found) < needed:
+        raise SetupError(
+            f"only {len(found)} open slots, {needed} needed: run seed_demo, or pass --open-slots DAYS "
+            "(e.g. --open-slots 30 opens about 840 slots for the demo doctor)"
+        )
+    found.sort(key=lambda slot: (slot.starts_at, slot.slot_id))
+    return found[len(found) - needed:]
+
+
+def overlaps(slot, held):
+    gap = timedelta(minutes=MAX_SLOT_MINUTES)
+    return any(abs(slot.starts_at - other.starts_at) < gap for other in held)
+
+
+def assign_distinct(patients, slots):
+    """[(patient, slot)], round-robin over patients, never two slots within an hour for one patient."""
+    jobs, skipped, turn = [], 0, 0
+    for slot in slots:
+        for step in range(len(patients)):
+            patient = patients[(turn + step) % len(patients)]
+            if not overlaps(slot, patient.held) and not overlaps(slot, [s for p, s in jobs if p is patient]):
+                jobs.append((patient, slot))
+                turn = (turn + step + 1) % len(patients)
+                break
+        else:
+            skipped += 1
+    return jobs, skipped
+
+
+# --- booking ----------------------------------------------------------------
+
+
+def outcome_of(response):
+    if response.status == 0:
+        return f"error: {response.error}"
+    if response.status == 302:
+        path = redirect_path(response)
+        return "booked" if path == "/appointments/" else f"302 to {path}"
+    if response.status == 409:
+        return next((label for text, label in REFUSAL_REASONS.items() if text in response.body), "409 other")
+    return f"HTTP {response.status}"
+
+
+def book(patient, slot_id):
+    response = patient.session.post(f"/slots/{slot_id}/book/", {})
+    return Attempt(slot_id, patient, response, outcome_of(response))
+
+
+def race_for(slot, patients):
+    """All patients POST the same slot at once; returns (attempts, seconds from the start to the last answer)."""
+    barrier = threading.Barrier(len(patients) + 1)
+    attempts = [None] * len(patients)
+
+    def contender(index, patient):
+        barrier.wait(timeout=120)
+        attempts[index] = book(patient, slot.slot_id)
+
+    threads = [threading.Thread(target=contender, args=(i, p)) for i, p in enumerate(patients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait(timeout=120)  # everyone is ready: go
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return attempts, time.perf_counter() - started
+
+
+def race_phase(patients, slots):
+    phase = Phase("race")
+    for slot in slots:
+        attempts, seconds = race_for(slot, patients)
+        phase.attempts.extend(attempts)
+        phase.wall_seconds += seconds
+        for attempt in attempts:
+            if attempt.outcome == "booked":
+                attempt.patient.held.append(slot)
+        counts = Counter(attempt.outcome for attempt in attempts)
+        phase.notes.append(f"slot {slot.slot_id} ({slot.starts_at:%Y-%m-%d %H:%M}): "
+                           f"{_counts_text(counts)}; all answered in {seconds * 1000:.0f} ms")
+    return phase
+
+
+def distinct_phase(patients, slots, concurrency):
+    jobs, skipped = assign_distinct(patients, slots)
+    phase = Phase("throughput")
+    if skipped:
+        phase.notes.append(f"{skipped} slots left out: every patient already had a booking within an hour")
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        phase.attempts = list(pool.map(lambda job: book(job[0], job[1].slot_id), jobs))
+    phase.wall_seconds = time.perf_counter() - started
+    for (patient, slot), attempt in zip(jobs, phase.attempts, strict=True):
+        if attempt.outcome == "booked":
+            patient.held.append(slot)
+    return phase
+
+
+# --- report -----------------------------------------------------------------
+
+
+def _counts_text(counts):
+    return ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
+
+
+def percentiles_ms(seconds):
+    if not seconds:
+        return {"p50": None, "p95": None, "p99": None, "max": None}
+    if len(seconds) == 1:
+        value = seconds[0] * 1000
+        return {"p50": value, "p95": value, "p99": value, "max": value}
+    cuts = statistics.quantiles([s * 1000 for s in seconds], n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(seconds) * 1000}
+
+
+def summarize(phase):
+    counts = Counter(attempt.outcome for attempt in phase.attempts)
+    booked = counts.get("booked", 0)
+    return {
+        "phase": phase.name,
+        "requests": len(phase.attempts),
+        "booked": booked,
+        "refused_409": sum(n for outcome, n in counts.items() if outcome.startswith("409")),
+        "outcomes": dict(sorted(counts.items())),
+        "wall_seconds": round(phase.wall_seconds, 3),
+        "bookings_per_second": round(booked / phase.wall_seconds, 2) if phase.wall_seconds else None,
+        "requests_per_second": round(len(phase.attempts) / phase.wall_seconds, 2) if phase.wall_seconds else None,
+        "latency_ms": {k: v if v is None else round(v, 1)
+                       for k, v in percentiles_ms([a.response.seconds for a in phase.attempts]).items()},
+    }
+
+
+def print_summary(summary, notes):
+    latency = summary["latency_ms"]
+    print(f"\n== {summary['phase']}: {summary['requests']} requests in {summary['wall_seconds']:.2f} s")
+    for note in notes:
+        print(f"   {note}")
+    print(f"   booked {summary['booked']}, 409 {summary['refused_409']}; by outcome: "
+          f"{_counts_text(Counter(summary['outcomes']))}")
+    print(f"   {summary['bookings_per_second']} bookings/s, {summary['requests_per_second']} requests/s")
+    if latency["p50"] is not None:
+        print(f"   latency ms: p50 {latency['p50']:.0f}  p95 {latency['p95']:.0f}  "
+              f"p99 {latency['p99']:.0f}  max {latency['max']:.0f}")
+
+
+def http_double_bookings(phase):
+    """Slots for which more than one request was told "booked"."""
+    per_slot = Counter(attempt.slot_id for attempt in phase.booked())
+    return {slot_id: n for slot_id, n in per_slot.items() if n > 1}
+
+
+# --- database check ---------------------------------------------------------
+
+
+def connect_mysql(url):
+    import MySQLdb  # the project's venv has mysqlclient; only needed for this check
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("mysql", "mariadb"):
+        raise SetupError("--database-url must be mysql://user:pass@host:port/database")
+    return MySQLdb.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=urllib.parse.unquote(parts.username or ""),
+        password=urllib.parse.unquote(parts.password or ""),
+        database=urllib.parse.unquote(parts.path.lstrip("/")),
+        charset="utf8mb4",
+    )
+
+
+def check_database(url, expected_live):
+    """Return (double bookings anywhere, mismatches on our slots). ``expected_live``: {slot_id: HTTP bookings}."""
+    connection = connect_mysql(url)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(DOUBLE_BOOKINGS_SQL)
+        doubles = dict(cursor.fetchall())
+        mismatches = []
+        if expected_live:
+            slot_ids = sorted(expected_live)
+            id_placeholders = ", ".join(["%s"] * len(slot_ids))
+            cursor.execute(LIVE_PER_SLOT_SQL.format(ids=id_placeholders), slot_ids)
+            rows = {slot_id: (status, live) for slot_id, status, live in cursor.fetchall()}
+            for slot_id in slot_ids:
+                status, live = rows.get(slot_id, ("missing", 0))
+                wanted = expected_live[slot_id]
+                if live != wanted or (status == "booked") != (live > 0):
+                    mismatches.append(f"slot {slot_id}: HTTP said {wanted} booking(s), database has {live} live "
+                                      f"appointment(s), slot status {status}")
+        return doubles, mismatches
+    finally:
+        connection.close()
+
+
+def expected_live_per_slot(phases, slots):
+    expected = {slot.slot_id: 0 for slot in slots}
+    for phase in phases:
+        for attempt in phase.booked():
+            expected[attempt.slot_id] += 1
+    return expected
+
+
+# --- main -------------------------------------------------------------------
+
+
+def run(args):
+    print(f"medly booking bench against {args.url}: {args.patients} patients, {args.race_slots} race slots, "
+          f"{args.distinct} distinct slots at concurrency {args.concurrency}")
+    if args.open_slots:
+        open_more_slots(args)
+    patients = sign_up_patients(args)
+    slots = find_slots(patients[0], args.race_slots + args.distinct)
+    race_slots, distinct_slots = slots[:args.race_slots], slots[args.race_slots:]
+    phases = []
+    if race_slots:
+        phases.append(race_phase(patients, race_slots))
+    if distinct_slots:
+        phases.append(distinct_phase(patients, distinct_slots, args.concurrency))
+    summaries = [summarize(phase) for phase in phases]
+    for phase, summary in zip(phases, summaries, strict=True):
+        print_summary(summary, phase.notes)
+    return verdict(args, phases, summaries, slots)
+
+
+def verdict(args, phases, summaries, slots):
+    status = 0
+    http_doubles = {slot_id: n for phase in phases for slot_id, n in http_double_bookings(phase).items()}
+    result = {"summaries": summaries, "http_double_bookings": http_doubles}
+    print("\n== checks")
+    print(f"   HTTP: slots answered 'booked' more than once: {http_doubles or 'none'}")
+    if http_doubles:
+        status = EXIT_DOUBLE_BOOKING
+    if args.database_url:
+        doubles, mismatches = check_database(args.database_url, expected_live_per_slot(phases, slots))
+        print(f"   database: slots with more than one live appointment (whole table): {doubles or 'none'}")
+        print(f"   database: {len(slots)} slots of this run checked against the HTTP answers: "
+              f"{len(mismatches)} disagreements")
+        for line in mismatches[:20]:
+            print(f"     {line}")
+        result.update(db_double_bookings=doubles, db_mismatches=mismatches)
+        if doubles:
+            status = EXIT_DOUBLE_BOOKING
+        elif mismatches and not status:
+            status = EXIT_MISMATCH
+    else:
+        print("   database: not checked (pass --database-url mysql://...)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump({"args": vars(args), **result}, out, indent=2, default=str)
+    print(f"\nresult: {'OK' if status == 0 else 'FAILED'} (exit {status})")
+    return status
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except SetupError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return EXIT_SETUP
+
+
+if __name__ == "__main__":
+    sys.exit(main())

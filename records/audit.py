@@ -1,0 +1,26 @@
+"""Audit events for every read and write of clinical data (NOM-024-SSA3-2012)."""
+
+from records.models import AuditEvent
+
+RECORD_VIEW = "record.view"
+RECORD_UPDATE = "record.update"
+ENCOUNTER_CLOSE = "encounter.close"
+ENCOUNTER_ADDENDUM = "encounter.addendum"
+PRESCRIPTION_PRINT = "prescription.print"
+ACCESS_DENIED = "record.access_denied"
+
+
+def record(*, user, action, patient_id=None, encounter_id="", ip_address=None, **detail):
+    return AuditEvent.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        role=getattr(user, "role", "") or "",
+        action=action,
+        patient_id=patient_id,
+        encounter_id=encounter_id or "",
+        ip_address=ip_address,
+        detail=detail,
+    )
+
+
+def client_address(request):
+    return request.META.get("REMOTE_ADDR")

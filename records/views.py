@@ -1,0 +1,229 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from medly.text import fold_for_search
+from records import audit, coordinator, queries, repository
+from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
+from records.models import ClinicDetails
+from scheduling.models import Appointment
+
+ENCOUNTERS_PER_PAGE = 10
+PATIENTS_PER_PAGE = 20
+
+
+def _deny(request, patient_id):
+    audit.record(
+        user=request.user, action=audit.ACCESS_DENIED, patient_id=patient_id,
+        ip_address=audit.client_address(request), path=request.path,
+    )
+    raise PermissionDenied
+
+
+def _readable_patient(request, patient_id):
+    patient = queries.patient_or_404(patient_id)
+    if not queries.may_read_record(request.user, patient.pk):
+        _deny(request, patient.pk)
+    return patient
+
+
+def allergy_warnings(prescription, allergies):
+    """Prescribed drugs whose names match a recorded allergy (accent- and case-insensitive)."""
+    folded_allergies = [(allergy, fold_for_search(allergy)) for allergy in allergies]
+    warnings = []
+    for line in prescription:
+        drug = fold_for_search(line["drug"])
+        for allergy, folded in folded_allergies:
+            if folded and (folded in drug or drug in folded):
+                warnings.append((line["drug"], allergy))
+    return warnings
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.DOCTOR)
+def consultation(request, appointment_id):
+    appointment = (
+        Appointment.objects.select_related("patient__patient_profile").filter(pk=appointment_id).first()
+    )
+    if appointment is None:
+        raise Http404
+    if appointment.doctor_id != request.user.pk:
+        _deny(request, appointment.patient_id)
+    if appointment.status != "scheduled":
+        messages.info(request, _("This consultation is already closed."))
+        return redirect("records:patient_record", patient_id=appointment.patient_id)
+    record = repository.get_patient_record(patient_id=appointment.patient_id) or {}
+    data = request.POST or None
+    adding_line = bool(data and data.get("add_line"))
+    if adding_line:
+        data = data.copy()
+        data["rx-TOTAL_FORMS"] = str(min(_int(data.get("rx-TOTAL_FORMS")) + 1, 30))
+    form = ConsultationForm(data)
+    prescription = PrescriptionFormSet(data, prefix="rx")
+    warnings = []
+    if data and not adding_line and form.is_valid() and prescription.is_valid():
+        payload = consultation_payload(form, prescription)
+        warnings = allergy_warnings(payload["prescription"], record.get("allergies", []))
+        if not warnings or request.POST.get("confirm_allergy"):
+            return _close(request, appointment, payload, form, prescription, record)
+    return render(request, "records/consultation.html", {
+        "appointment": appointment, "patient": appointment.patient, "record": record,
+        "form": form, "prescription": prescription, "allergy_warnings": warnings,
+    })
+
+
+def _close(request, appointment, payload, form, prescription, record):
+    try:
+        result = coordinator.close_consultation(
+            appointment_id=appointment.pk, doctor=request.user, payload=payload,
+            ip_address=audit.client_address(request),
+        )
+    except coordinator.ConsultationNotOpen:
+        messages.info(request, _("This consultation is already closed."))
+    except coordinator.ConsultationRejected:
+        messages.error(request, _("The records store refused this note. Nothing was saved; please check it."))
+        return render(request, "records/consultation.html", {
+            "appointment": appointment, "patient": appointment.patient, "record": record,
+            "form": form, "prescription": prescription, "allergy_warnings": [],
+        })
+    else:
+        if result.finished:
+            messages.success(request, _("The consultation is closed and in the patient's record."))
+        else:
+            messages.warning(request, _(
+                "Your note is saved safely. The records store is not answering right now, so it will appear "
+                "in the record as soon as the store is back; the appointment shows as closing until then."
+            ))
+    return redirect("records:patient_record", patient_id=appointment.patient_id)
+
+
+@require_GET
+@role_required(Role.DOCTOR, Role.ADMIN)
+def patient_list(request):
+    query = request.GET.get("q", "").strip()[:100]
+    page = Paginator(queries.patients_for(request.user, query=query), PATIENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "records/patient_list.html", {"page": page, "query": query})
+
+
+@require_GET
+@role_required(Role.DOCTOR, Role.ADMIN, Role.PATIENT, Role.RECEPTION)
+def patient_record(request, patient_id):
+    return _record_page(request, _readable_patient(request, patient_id))
+
+
+@require_GET
+@role_required(Role.PATIENT)
+def my_record(request):
+    return _record_page(request, queries.patient_or_404(request.user.pk))
+
+
+def _record_page(request, patient):
+    record = repository.get_patient_record(patient_id=patient.pk) or {}
+    page_number = _page_number(request)
+    total, encounters = repository.list_encounters(
+        patient_id=patient.pk, offset=(page_number - 1) * ENCOUNTERS_PER_PAGE, limit=ENCOUNTERS_PER_PAGE
+    )
+    audit.record(
+        user=request.user, action=audit.RECORD_VIEW, patient_id=patient.pk,
+        ip_address=audit.client_address(request), page=page_number,
+    )
+    pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
+    return render(request, "records/record.html", {
+        "patient": patient,
+        "record": record,
+        "encounters": encounters,
+        "pending": queries.pending_encounters(patient.pk) if page_number == 1 else [],
+        "page_number": page_number,
+        "pages": pages,
+        "clinic": ClinicDetails.current(),
+        "can_write": queries.may_write_record(request.user, patient.pk),
+        "record_form": RecordForm(initial={
+            "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
+        }),
+        "addendum_form": AddendumForm(),
+    })
+
+
+def _int(raw):
+    return int(raw) if raw and raw.isdigit() else 0
+
+
+def _page_number(request):
+    raw = request.GET.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+
+@require_POST
+@role_required(Role.DOCTOR)
+def update_record(request, patient_id):
+    patient = _readable_patient(request, patient_id)
+    form = RecordForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("records:patient_record", patient_id=patient.pk)
+    before = repository.get_patient_record(patient_id=patient.pk) or {}
+    repository.update_record(
+        patient_id=patient.pk, blood_type=form.cleaned_data["blood_type"], allergies=form.cleaned_data["allergies"]
+    )
+    audit.record(
+        user=request.user, action=audit.RECORD_UPDATE, patient_id=patient.pk, ip_address=audit.client_address(request),
+        reason=form.cleaned_data["reason"],
+        before={"blood_type": before.get("blood_type", ""), "allergies": before.get("allergies", [])},
+        after={"blood_type": form.cleaned_data["blood_type"], "allergies": form.cleaned_data["allergies"]},
+    )
+    messages.success(request, _("Blood type and allergies updated."))
+    return redirect("records:patient_record", patient_id=patient.pk)
+
+
+@require_POST
+@role_required(Role.DOCTOR)
+def add_addendum(request, patient_id, encounter_id):
+    patient = _readable_patient(request, patient_id)
+    form = AddendumForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("An addendum needs a reason and a text."))
+        return redirect("records:patient_record", patient_id=patient.pk)
+    addendum_id = request.POST.get("addendum_id") or repository.new_encounter_id()
+    added = repository.add_addendum(
+        encounter_id=encounter_id, patient_id=patient.pk, addendum_id=addendum_id, author_id=request.user.pk,
+        author_name=request.user.get_full_name(), reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
+    )
+    if added:
+        audit.record(
+            user=request.user, action=audit.ENCOUNTER_ADDENDUM, patient_id=patient.pk, encounter_id=encounter_id,
+            ip_address=audit.client_address(request), reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("Addendum added."))
+    return redirect("records:patient_record", patient_id=patient.pk)
+
+
+@require_GET
+@role_required(Role.DOCTOR, Role.ADMIN, Role.PATIENT, Role.RECEPTION)
+def prescription(request, patient_id, encounter_id):
+    patient = _readable_patient(request, patient_id)
+    encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
+    if encounter is None or encounter["state"] != "final":
+        raise Http404
+    doctor = (
+        Appointment.objects.select_related("doctor__doctor_profile")
+        .prefetch_related("doctor__doctor_profile__specialties")
+        .get(pk=encounter["appointment_id"])
+        .doctor
+    )
+    audit.record(
+        user=request.user, action=audit.PRESCRIPTION_PRINT, patient_id=patient.pk, encounter_id=encounter_id,
+        ip_address=audit.client_address(request),
+    )
+    return render(request, "records/prescription.html", {
+        "patient": patient, "encounter": encounter, "doctor": doctor, "clinic": ClinicDetails.current(),
+    })
