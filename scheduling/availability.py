@@ -1,7 +1,7 @@
 """Doctors open, remove and block their slots."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +26,7 @@ class RemovalResult:
 
 
 def planned_slots(*, start_date, end_date, weekdays, start_time, end_time, slot_minutes, tz=None):
-    """(starts_at, ends_at) pairs in UTC-aware datetimes, local wall-clock times in ``tz``."""
+    """(starts_at, ends_at) pairs as UTC datetimes, starting at local wall-clock times in ``tz``."""
     tz = tz or timezone.get_current_timezone()
     length = timedelta(minutes=slot_minutes)
     weekdays = set(weekdays)
@@ -36,7 +36,12 @@ def planned_slots(*, start_date, end_date, weekdays, start_time, end_time, slot_
             start = datetime.combine(day, start_time)
             last_start = datetime.combine(day, end_time) - length
             while start <= last_start:
-                yield timezone.make_aware(start, tz), timezone.make_aware(start + length, tz)
+                starts_at = timezone.make_aware(start, tz).astimezone(UTC)
+                # A wall-clock time that a daylight-saving change skips does not exist
+                # (make_aware would shift it onto a later slot); lengths are real time,
+                # so a slot across a change is as long as asked.
+                if timezone.localtime(starts_at, tz).replace(tzinfo=None) == start:
+                    yield starts_at, starts_at + length
                 start += length
         day += timedelta(days=1)
 

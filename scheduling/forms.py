@@ -4,12 +4,19 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 WEEKDAY_CHOICES = [
     (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
     (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
 ]
-SLOT_MINUTE_CHOICES = [(minutes, _("%(minutes)d minutes") % {"minutes": minutes}) for minutes in (15, 20, 30, 45, 60)]
+SLOT_MINUTES = (15, 20, 30, 45, 60)
+
+
+def slot_minute_choices():
+    # Built per form, in the language of the request.
+    return [(minutes, ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes})
+            for minutes in SLOT_MINUTES]
 
 
 def _date_input():
@@ -28,7 +35,7 @@ class AvailabilityForm(forms.Form):
     )
     start_time = forms.TimeField(label=_("First slot starts at"), input_formats=["%H:%M"], widget=_time_input())
     end_time = forms.TimeField(label=_("Last slot ends by"), input_formats=["%H:%M"], widget=_time_input())
-    slot_minutes = forms.TypedChoiceField(label=_("Slot length"), choices=SLOT_MINUTE_CHOICES, coerce=int, initial=30)
+    slot_minutes = forms.TypedChoiceField(label=_("Slot length"), choices=slot_minute_choices, coerce=int, initial=30)
 
     def clean(self):
         cleaned = super().clean()

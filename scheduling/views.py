@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, User
@@ -177,8 +178,11 @@ def manage_availability(request):
         else:
             messages.success(
                 request,
-                _("%(opened)d slots opened; %(existing)d already existed and were left as they were.")
-                % {"opened": result.opened, "existing": result.already_existed},
+                ngettext(
+                    "%(opened)d slot opened; %(existing)d already existed and were left as they were.",
+                    "%(opened)d slots opened; %(existing)d already existed and were left as they were.",
+                    result.opened,
+                ) % {"opened": result.opened, "existing": result.already_existed},
             )
             return redirect("scheduling:availability")
     return render(request, "scheduling/availability.html", {
@@ -210,8 +214,12 @@ def block_day(request):
 
 
 def _report_removal(request, result):
-    messages.success(request, _("%(count)d open slots removed.") % {"count": result.removed})
+    messages.success(request, ngettext(
+        "%(count)d open slot removed.", "%(count)d open slots removed.", result.removed
+    ) % {"count": result.removed})
     if result.kept_booked:
-        messages.warning(request, _(
-            "%(count)d booked slots were kept: cancel those appointments one by one if you must."
+        messages.warning(request, ngettext(
+            "%(count)d booked slot was kept: cancel that appointment if you must.",
+            "%(count)d booked slots were kept: cancel those appointments one by one if you must.",
+            result.kept_booked,
         ) % {"count": result.kept_booked})

@@ -129,3 +129,17 @@ def test_it_collects_static_files_the_way_the_image_build_does(dockerfile, tmp_p
         check=True,
     )
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_it_reconciles_at_start_and_every_minute_in_a_service_of_its_own(compose, web_env):
+    script = (ROOT / "bin" / "docker-entrypoint").read_text()
+    assert script.index("manage.py ensure_indexes") < script.index("manage.py reconcile") < script.index('exec "$@"')
+
+    reconcile = compose["services"]["reconcile"]
+    command = " ".join(reconcile["command"])
+    assert "manage.py reconcile" in command and "sleep 60" in command
+    assert reconcile["depends_on"]["web"]["condition"] == "service_healthy"
+    env = service_env(compose, "reconcile")
+    assert env["MEDLY_SKIP_SETUP"] == "1", "only web migrates"
+    for name in ("DATABASE_URL", "MONGO_URI", "REDIS_URL", "SECRET_KEY", "DEBUG"):
+        assert env[name] == web_env[name]

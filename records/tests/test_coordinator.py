@@ -161,7 +161,8 @@ def test_mysql_failing_at_commit_leaves_the_note_safe_for_reconcile():
     release = threading.Event()
 
     def hold_the_appointment_row():
-        from django.db import connection as other_connection, transaction
+        from django.db import connection as other_connection
+        from django.db import transaction
 
         with transaction.atomic():
             list(Appointment.objects.select_for_update().filter(pk=appointment.pk))

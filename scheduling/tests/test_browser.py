@@ -44,6 +44,11 @@ def when(moment, language, format_name="DATETIME_FORMAT"):
         return date_format(moment, format_name)
 
 
+def listed_time(moment, language):
+    """How the appointments list shows a start: the date in the language's format, then H:i."""
+    return f"{when(moment, language, 'DATE_FORMAT')} {when(moment, language, 'H:i')}"
+
+
 def by_label(page, form_class, name, language):
     """The input labelled with the form field's label (Django may add a ":" suffix)."""
     with translation.override(language):
@@ -125,7 +130,9 @@ def find_book_and_cancel(page, mailoutbox, language):
         when(timezone.localdate(first_slot.starts_at), language, "l j F Y")
     )
     book_first = page.get_by_role(
-        "button", name=text("Book %(when)s", language, when=when(first_slot.starts_at, language)), exact=True
+        "button",
+        name=text("%(time)s, book %(day)s", language, time=slot_time, day=when(first_slot.starts_at, language, "l j F")),
+        exact=True,
     )
     expect(book_first).to_have_text(slot_time)
     book_first.click()
@@ -146,7 +153,7 @@ def find_book_and_cancel(page, mailoutbox, language):
 
     upcoming = table_after(page, text("Upcoming", language)).get_by_role("row").filter(has_text=doctor.get_full_name())
     expect(upcoming).to_have_count(1)
-    expect(upcoming.get_by_role("cell").nth(0)).to_have_text(when(first_slot.starts_at, language))
+    expect(upcoming.get_by_role("cell").nth(0)).to_have_text(listed_time(first_slot.starts_at, language))
     expect(upcoming).to_contain_text(text("Scheduled", language))
     expect(page.get_by_text(text("Nothing here yet.", language), exact=True)).to_be_visible()
 
@@ -161,7 +168,7 @@ def find_book_and_cancel(page, mailoutbox, language):
         .filter(has_text=doctor.get_full_name())
     )
     expect(past).to_have_count(1)
-    expect(past.get_by_role("cell").nth(0)).to_have_text(when(first_slot.starts_at, language))
+    expect(past.get_by_role("cell").nth(0)).to_have_text(listed_time(first_slot.starts_at, language))
     expect(past.get_by_role("cell").nth(2)).to_have_text(text("Cancelled", language))
     expect(past.get_by_role("button")).to_have_count(0)
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import DoctorProfile, PatientProfile, Role, Sex, User
 from records import repository
+from records.models import ClinicDetails
 from scheduling.availability import open_slots
 from scheduling.models import Specialty
 
@@ -33,6 +34,13 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        if not ClinicDetails.objects.exists():
+            ClinicDetails.objects.create(
+                name="Clínica Medly Mérida",
+                address="Calle 60 No. 491, Centro, 97000 Mérida, Yucatán",
+                legal_owner="Servicios Médicos Medly, S.A. de C.V.",
+                clues="YNSSA999999",
+            )
         for name in SPECIALTIES:
             Specialty.objects.get_or_create(name=name)
         self.stdout.write(f"{len(SPECIALTIES)} specialties in place")
