@@ -93,6 +93,7 @@ class Phase:
     attempts: list = field(default_factory=list)
     wall_seconds: float = 0.0
     notes: list = field(default_factory=list)
+    race_seconds: list = field(default_factory=list)  # per raced slot: from "go" to the last answer
 
     def booked(self):
         return [attempt for attempt in self.attempts if attempt.outcome == "booked"]
@@ -300,6 +301,7 @@ def race_phase(patients, slots):
         attempts, seconds = race_for(slot, patients)
         phase.attempts.extend(attempts)
         phase.wall_seconds += seconds
+        phase.race_seconds.append(seconds)
         for attempt in attempts:
             if attempt.outcome == "booked":
                 attempt.patient.held.append(slot)
@@ -344,7 +346,7 @@ def percentiles_ms(seconds):
 def summarize(phase):
     counts = Counter(attempt.outcome for attempt in phase.attempts)
     booked = counts.get("booked", 0)
-    return {
+    summary = {
         "phase": phase.name,
         "requests": len(phase.attempts),
         "booked": booked,
@@ -356,6 +358,9 @@ def summarize(phase):
         "latency_ms": {k: v if v is None else round(v, 1)
                        for k, v in percentiles_ms([a.response.seconds for a in phase.attempts]).items()},
     }
+    if phase.race_seconds:
+        summary["slowest_race_ms"] = round(max(phase.race_seconds) * 1000, 1)
+    return summary
 
 
 def print_summary(summary, notes):
@@ -366,6 +371,8 @@ def print_summary(summary, notes):
     print(f"   booked {summary['booked']}, 409 {summary['refused_409']}; by outcome: "
           f"{_counts_text(Counter(summary['outcomes']))}")
     print(f"   {summary['bookings_per_second']} bookings/s, {summary['requests_per_second']} requests/s")
+    if "slowest_race_ms" in summary:
+        print(f"   slowest race: every contender had its answer within {summary['slowest_race_ms']:.0f} ms")
     if latency["p50"] is not None:
         print(f"   latency ms: p50 {latency['p50']:.0f}  p95 {latency['p95']:.0f}  "
               f"p99 {latency['p99']:.0f}  max {latency['max']:.0f}")

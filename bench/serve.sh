@@ -6,6 +6,7 @@
 #   bench/serve.sh                  # 4 workers on http://127.0.0.1:8100
 #   WORKERS=2 bench/serve.sh
 #   bench/serve.sh drop             # afterwards: drop the bench database, empty the Redis db
+#   UNGUARDED=1 bench/serve.sh      # control run: race guards off (bench/control_settings.py)
 #
 # Settings (environment): PORT (8100), WORKERS (4), BENCH_DB (medly_bench),
 # MYSQL_URL (mysql://root@127.0.0.1:3306), MONGO_PORT (27400), REDIS_DB (12).
@@ -27,6 +28,10 @@ if [[ "${1:-}" == "drop" ]]; then
     exit 0
 fi
 
+if [[ "${UNGUARDED:-0}" == 1 ]]; then
+    export PYTHONPATH=bench DJANGO_SETTINGS_MODULE=control_settings
+    echo "CONTROL RUN: booking race guards are OFF" >&2
+fi
 export DATABASE_URL="${MYSQL_URL}/${BENCH_DB}"
 export REDIS_URL="redis://127.0.0.1:6379/${REDIS_DB}"
 export MONGO_URI="mongodb://127.0.0.1:${MONGO_PORT}/${BENCH_DB}"
@@ -34,7 +39,11 @@ export DEBUG=0
 export SECRET_KEY=${SECRET_KEY:-$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')}
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export MEDLY_PLAIN_HTTP=1
-export STATIC_ROOT=${STATIC_ROOT:-$(mktemp -d -t medly-bench-static.XXXXXX)}
+TMP_STATIC=
+if [[ -z "${STATIC_ROOT:-}" ]]; then
+    TMP_STATIC=$(mktemp -d -t medly-bench-static.XXXXXX)
+    export STATIC_ROOT=${TMP_STATIC}
+fi
 # Confirmation emails go to gunicorn's stdout: no SMTP server on a bench machine.
 export EMAIL_BACKEND=${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}
 
@@ -47,6 +56,8 @@ cleanup() {
     [[ -n "${GUNICORN_PID}" ]] && kill "${GUNICORN_PID}" 2>/dev/null || true
     kill "${MONGO_PID}" 2>/dev/null || true
     wait 2>/dev/null || true
+    [[ -n "${TMP_STATIC}" ]] && rm -rf "${TMP_STATIC}"
+    return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

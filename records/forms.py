@@ -71,7 +71,9 @@ class ConsultationForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         systolic, diastolic = cleaned.get("systolic"), cleaned.get("diastolic")
-        if systolic is not None and diastolic is not None and systolic <= diastolic:
+        if (systolic is None) != (diastolic is None):
+            self.add_error("diastolic", _("Enter both blood pressure values, or neither."))
+        elif systolic is not None and systolic <= diastolic:
             self.add_error("systolic", _("The systolic pressure must be higher than the diastolic."))
         return cleaned
 
@@ -133,5 +135,7 @@ class RecordForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
+    # Chosen when the page is drawn, so a second submit of the same form adds nothing.
+    addendum_id = forms.RegexField(regex=r"^[0-9a-f]{24}$", required=False, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for the addendum"), max_length=500)
     text = _text(_("Addendum"), rows=4, required=True)

@@ -1,12 +1,17 @@
+from functools import wraps
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.permissions import role_required
 from medly.text import fold_for_search
 from records import audit, coordinator, queries, repository
@@ -24,6 +29,31 @@ def _deny(request, patient_id):
         ip_address=audit.client_address(request), path=request.path,
     )
     raise PermissionDenied
+
+
+def _roles(*roles):
+    """role_required, but a logged-in user with another role is refused with an audit event."""
+
+    def decorator(view):
+        checked = role_required(*roles)(view)
+
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.user.is_authenticated and request.user.role not in roles:
+                _deny(request, _patient_named_by(kwargs))
+            return checked(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _patient_named_by(url_kwargs):
+    if "patient_id" in url_kwargs:
+        return User.objects.filter(pk=url_kwargs["patient_id"], role=Role.PATIENT).values_list("pk", flat=True).first()
+    if "appointment_id" in url_kwargs:
+        return Appointment.objects.filter(pk=url_kwargs["appointment_id"]).values_list("patient_id", flat=True).first()
+    return None
 
 
 def _readable_patient(request, patient_id):
@@ -46,7 +76,7 @@ def allergy_warnings(prescription, allergies):
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.DOCTOR)
+@_roles(Role.DOCTOR)
 def consultation(request, appointment_id):
     appointment = (
         Appointment.objects.select_related("patient__patient_profile").filter(pk=appointment_id).first()
@@ -58,7 +88,11 @@ def consultation(request, appointment_id):
     if appointment.status != "scheduled":
         messages.info(request, _("This consultation is already closed."))
         return redirect("records:patient_record", patient_id=appointment.patient_id)
-    record = repository.get_patient_record(patient_id=appointment.patient_id) or {}
+    try:
+        record = repository.get_patient_record(patient_id=appointment.patient_id) or {}
+    except repository.RecordsUnavailable:
+        # The note can still be closed into the operation log; only the allergy check is blind.
+        record = None
     data = request.POST or None
     adding_line = bool(data and data.get("add_line"))
     if adding_line:
@@ -67,14 +101,32 @@ def consultation(request, appointment_id):
     form = ConsultationForm(data)
     prescription = PrescriptionFormSet(data, prefix="rx")
     warnings = []
-    if data and not adding_line and form.is_valid() and prescription.is_valid():
+    if adding_line:
+        # Only a redraw with one more line: no complaints about fields not filled in yet.
+        form.errors.clear()
+        for line in prescription:
+            line.errors.clear()
+    elif data and form.is_valid() and prescription.is_valid():
         payload = consultation_payload(form, prescription)
-        warnings = allergy_warnings(payload["prescription"], record.get("allergies", []))
-        if not warnings or request.POST.get("confirm_allergy"):
+        if record is None:
+            unchecked = [(line["drug"], None) for line in payload["prescription"]]
+        else:
+            unchecked = allergy_warnings(payload["prescription"], record.get("allergies", []))
+        if not unchecked or request.POST.get("confirm_allergy"):
             return _close(request, appointment, payload, form, prescription, record)
+        warnings = unchecked
+    return _consultation_page(request, appointment, record, form, prescription, warnings)
+
+
+def _consultation_page(request, appointment, record, form, prescription, warnings):
+    audit.record(
+        user=request.user, action=audit.RECORD_VIEW, patient_id=appointment.patient_id,
+        ip_address=audit.client_address(request), page="consultation",
+    )
     return render(request, "records/consultation.html", {
-        "appointment": appointment, "patient": appointment.patient, "record": record,
-        "form": form, "prescription": prescription, "allergy_warnings": warnings,
+        "appointment": appointment, "patient": appointment.patient, "record": record or {},
+        "record_unavailable": record is None, "form": form, "prescription": prescription,
+        "allergy_warnings": warnings,
     })
 
 
@@ -88,10 +140,7 @@ def _close(request, appointment, payload, form, prescription, record):
         messages.info(request, _("This consultation is already closed."))
     except coordinator.ConsultationRejected:
         messages.error(request, _("The records store refused this note. Nothing was saved; please check it."))
-        return render(request, "records/consultation.html", {
-            "appointment": appointment, "patient": appointment.patient, "record": record,
-            "form": form, "prescription": prescription, "allergy_warnings": [],
-        })
+        return _consultation_page(request, appointment, record, form, prescription, [])
     else:
         if result.finished:
             messages.success(request, _("The consultation is closed and in the patient's record."))
@@ -100,11 +149,14 @@ def _close(request, appointment, payload, form, prescription, record):
                 "Your note is saved safely. The records store is not answering right now, so it will appear "
                 "in the record as soon as the store is back; the appointment shows as closing until then."
             ))
+            # The record page needs the records store; the agenda shows the appointment as closing.
+            day = timezone.localtime(appointment.starts_at).date().isoformat()
+            return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
     return redirect("records:patient_record", patient_id=appointment.patient_id)
 
 
 @require_GET
-@role_required(Role.DOCTOR, Role.ADMIN)
+@_roles(Role.DOCTOR, Role.ADMIN)
 def patient_list(request):
     query = request.GET.get("q", "").strip()[:100]
     page = Paginator(queries.patients_for(request.user, query=query), PATIENTS_PER_PAGE).get_page(
@@ -120,7 +172,7 @@ def patient_record(request, patient_id):
 
 
 @require_GET
-@role_required(Role.PATIENT)
+@_roles(Role.PATIENT)
 def my_record(request):
     return _record_page(request, queries.patient_or_404(request.user.pk))
 
@@ -148,7 +200,7 @@ def _record_page(request, patient):
         "record_form": RecordForm(initial={
             "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
         }),
-        "addendum_form": AddendumForm(),
+        "addendum_form": AddendumForm(initial={"addendum_id": repository.new_encounter_id()}),
     })
 
 
@@ -162,7 +214,7 @@ def _page_number(request):
 
 
 @require_POST
-@role_required(Role.DOCTOR)
+@_roles(Role.DOCTOR)
 def update_record(request, patient_id):
     patient = _readable_patient(request, patient_id)
     form = RecordForm(request.POST)
@@ -186,14 +238,17 @@ def update_record(request, patient_id):
 
 
 @require_POST
-@role_required(Role.DOCTOR)
+@_roles(Role.DOCTOR)
 def add_addendum(request, patient_id, encounter_id):
     patient = _readable_patient(request, patient_id)
+    encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
+    if encounter is None or encounter["state"] != "final":
+        raise Http404
     form = AddendumForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("An addendum needs a reason and a text."))
         return redirect("records:patient_record", patient_id=patient.pk)
-    addendum_id = request.POST.get("addendum_id") or repository.new_encounter_id()
+    addendum_id = form.cleaned_data["addendum_id"] or repository.new_encounter_id()
     added = repository.add_addendum(
         encounter_id=encounter_id, patient_id=patient.pk, addendum_id=addendum_id, author_id=request.user.pk,
         author_name=request.user.get_full_name(), reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
@@ -204,6 +259,8 @@ def add_addendum(request, patient_id, encounter_id):
             ip_address=audit.client_address(request), reason=form.cleaned_data["reason"],
         )
         messages.success(request, _("Addendum added."))
+    else:
+        messages.info(request, _("This addendum was already added."))
     return redirect("records:patient_record", patient_id=patient.pk)
 
 

@@ -26,6 +26,8 @@ class SlotAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     list_select_related = ("doctor",)
     readonly_fields = ("status",)
+    # No bulk delete: a booked slot holds an appointment.
+    actions = None
 
     def has_add_permission(self, request):
         # Slots are opened from the doctor's availability page, which checks overlaps.
@@ -37,11 +39,6 @@ class SlotAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Only open slots can go; a booked slot holds an appointment.
         return obj is None or obj.status == SlotStatus.OPEN
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
 
 def _run_for_each(modeladmin, request, queryset, action, done):
@@ -67,7 +64,8 @@ def mark_no_shows(modeladmin, request, queryset):
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     list_display = ("starts_at", "doctor", "patient", "status", "checked_in_at")
-    list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
+    # RelatedOnly: a plain "doctor" filter would list every user, patients included.
+    list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", admin.RelatedOnlyFieldListFilter))
     search_fields = ("patient__email", "patient__last_name", "doctor__email", "doctor__last_name")
     date_hierarchy = "starts_at"
     list_select_related = ("doctor", "patient")

@@ -1,0 +1,198 @@
+"""The record page: encounters newest first, blood type and allergies, addenda."""
+
+import re
+
+import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from accounts.tests.factories import ReceptionFactory
+from records import repository
+from records.models import AuditEvent, ClinicDetails
+from records.tests.helpers import appointment_with_record
+from records.tests.view_helpers import closed_encounter, record_url, shown_messages
+from scheduling.tests.factories import AppointmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def closed():
+    """A closed consultation: (appointment, encounter id)."""
+    return closed_encounter()
+
+
+def addendum_url(appointment, encounter_id):
+    return f"{record_url(appointment.patient_id)}encounters/{encounter_id}/addendum/"
+
+
+def diagnoses_on(page):
+    return re.findall(r"Diagnosis:</strong> (Visit \d+)", page)
+
+
+def test_encounters_are_shown_newest_first_ten_to_a_page(client):
+    first = appointment_with_record()
+    closed_encounter(first, diagnosis="Visit 1")
+    for number in range(2, 12):
+        closed_encounter(AppointmentFactory(patient=first.patient, slot__doctor=first.doctor),
+                         diagnosis=f"Visit {number}")
+    client.force_login(first.doctor)
+
+    page_one = client.get(record_url(first.patient_id)).content.decode()
+    page_two = client.get(record_url(first.patient_id), {"page": 2}).content.decode()
+
+    assert diagnoses_on(page_one) == [f"Visit {number}" for number in range(11, 1, -1)]
+    assert diagnoses_on(page_two) == ["Visit 1"]
+    assert "Page 1 of 2" in page_one
+    assert "Page 2 of 2" in page_two
+
+
+def test_each_encounter_shows_its_vitals_diagnosis_prescription_and_notes(client, closed):
+    appointment, _ = closed
+    client.force_login(appointment.patient)
+
+    page = client.get("/me/record/").content.decode()
+
+    for text in (
+        "Acute pharyngitis", "(CIE-10 J02.9)", "Two days of sore throat and fever.", "Red pharynx, no exudate.",
+        "Weight 70 kg", "Height 170 cm", "BMI 24.2", "Temperature 38.2 °C", "Blood pressure 120/80 mmHg",
+        "Heart rate 88 beats/min", "Respiratory rate 16 breaths/min", "Paracetamol — 500 mg, oral, every 8 hours, 3 days",
+        "Review in one week if not better.", "Rest and fluids.", appointment.doctor.get_full_name(),
+    ):
+        assert text in page
+
+
+def test_the_record_is_headed_by_the_clinic_details_and_the_patients_identity(client, closed):
+    appointment, _ = closed
+    ClinicDetails(name="Clínica Medly Mérida", address="Calle 60 #491, Centro, Mérida, Yucatán",
+                  legal_owner="Medly S.A. de C.V.", clues="YNSSA000123").save()
+    client.force_login(appointment.doctor)
+
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+
+    for text in ("Clínica Medly Mérida", "Calle 60 #491", "Medly S.A. de C.V.", "CLUES YNSSA000123",
+                 appointment.patient.get_full_name(), "Female", "O+", "penicilina"):
+        assert text in page
+
+
+def test_the_treating_doctor_updates_blood_type_and_allergies_with_an_audited_before_and_after(client, closed):
+    appointment, _ = closed
+    client.force_login(appointment.doctor)
+
+    response = client.post(f"{record_url(appointment.patient_id)}update/", {
+        "blood_type": "A-", "allergies": "penicilina,  látex , ", "reason": "Blood bank card",
+    })
+
+    assert response.status_code == 302
+    assert "Blood type and allergies updated." in shown_messages(response)
+    record = repository.get_patient_record(patient_id=appointment.patient_id)
+    assert (record["blood_type"], record["allergies"]) == ("A-", ["penicilina", "látex"])
+    event = AuditEvent.objects.get(action="record.update")
+    assert (event.user, event.patient, event.ip_address) == (appointment.doctor, appointment.patient, "127.0.0.1")
+    assert event.detail == {
+        "reason": "Blood bank card",
+        "before": {"blood_type": "O+", "allergies": ["penicilina"]},
+        "after": {"blood_type": "A-", "allergies": ["penicilina", "látex"]},
+    }
+    assert "látex" in client.get(record_url(appointment.patient_id)).content.decode()
+
+
+@pytest.mark.parametrize("change", [
+    {"blood_type": "Z+", "allergies": "", "reason": "Typo"},
+    {"blood_type": "A+", "allergies": "", "reason": ""},
+], ids=["unknown blood type", "no reason"])
+def test_an_invalid_record_update_changes_nothing(client, closed, change):
+    appointment, _ = closed
+    client.force_login(appointment.doctor)
+
+    response = client.post(f"{record_url(appointment.patient_id)}update/", change)
+
+    assert response.status_code == 302
+    assert shown_messages(response)
+    record = repository.get_patient_record(patient_id=appointment.patient_id)
+    assert (record["blood_type"], record["allergies"]) == ("O+", ["penicilina"])
+    assert not AuditEvent.objects.filter(action="record.update").exists()
+
+
+def test_an_addendum_keeps_the_original_visible_and_shows_its_author_time_and_reason(client, closed):
+    appointment, encounter_id = closed
+    client.force_login(appointment.doctor)
+
+    response = client.post(addendum_url(appointment, encounter_id), {
+        "reason": "Wrong duration", "text": "Paracetamol for 5 days, not 3.",
+    })
+
+    assert response.status_code == 302
+    assert "Addendum added." in shown_messages(response)
+    encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=appointment.patient_id)
+    assert encounter["prescription"][0]["duration"] == "3 days"  # the signed note is never edited
+    [addendum] = encounter["addenda"]
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+    assert "Paracetamol — 500 mg, oral, every 8 hours, 3 days" in page
+    assert "Paracetamol for 5 days, not 3." in page
+    assert "Wrong duration" in page
+    assert appointment.doctor.get_full_name() in page
+    assert date_format(timezone.localtime(addendum["created_at"]), "DATETIME_FORMAT") in page
+    event = AuditEvent.objects.get(action="encounter.addendum")
+    assert (event.user, event.patient, event.encounter_id, event.ip_address) == (
+        appointment.doctor, appointment.patient, encounter_id, "127.0.0.1"
+    )
+    assert event.detail == {"reason": "Wrong duration"}
+
+
+def test_submitting_the_same_addendum_form_twice_adds_it_once(client, closed):
+    appointment, encounter_id = closed
+    client.force_login(appointment.doctor)
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+    addendum_id = re.search(r'name="addendum_id" value="([0-9a-f]{24})"', page).group(1)
+    form = {"addendum_id": addendum_id, "reason": "Allergy", "text": "Patient also reports latex allergy."}
+
+    client.post(addendum_url(appointment, encounter_id), form)
+    second = client.post(addendum_url(appointment, encounter_id), form)
+
+    assert "This addendum was already added." in shown_messages(second)
+    encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=appointment.patient_id)
+    assert len(encounter["addenda"]) == 1
+    assert AuditEvent.objects.filter(action="encounter.addendum").count() == 1
+
+
+def test_an_addendum_without_a_reason_is_refused(client, closed):
+    appointment, encounter_id = closed
+    client.force_login(appointment.doctor)
+
+    response = client.post(addendum_url(appointment, encounter_id), {"reason": "", "text": "Something"})
+
+    assert "An addendum needs a reason and a text." in shown_messages(response)
+    assert repository.get_encounter(encounter_id=encounter_id, patient_id=appointment.patient_id)["addenda"] == []
+
+
+@pytest.mark.parametrize("who", ["patient", "reception"])
+def test_patients_and_reception_cannot_add_addenda(client, closed, who):
+    appointment, encounter_id = closed
+    client.force_login(appointment.patient if who == "patient" else ReceptionFactory())
+
+    response = client.post(addendum_url(appointment, encounter_id), {"reason": "Mine", "text": "I disagree."})
+
+    assert response.status_code == 403
+    assert repository.get_encounter(encounter_id=encounter_id, patient_id=appointment.patient_id)["addenda"] == []
+
+
+def test_the_patient_reads_their_record_without_the_doctors_forms(client, closed):
+    appointment, _ = closed
+    client.force_login(appointment.patient)
+
+    page = client.get("/me/record/").content.decode()
+
+    assert "Acute pharyngitis" in page
+    assert "Add an addendum" not in page
+    assert "Update blood type and allergies" not in page
+
+
+def test_the_treating_doctor_sees_the_forms_to_update_and_to_add_an_addendum(client, closed):
+    appointment, _ = closed
+    client.force_login(appointment.doctor)
+
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+
+    assert "Add an addendum" in page
+    assert "Update blood type and allergies" in page

@@ -1,0 +1,155 @@
+"""GET /appointments/ for each role: the patient's list, the doctor's day and week, reception's clinic day."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tests.factories import DoctorFactory, PatientFactory, ReceptionFactory
+from scheduling.models import AppointmentStatus
+from scheduling.tests.factories import AppointmentFactory
+from scheduling.tests.helpers import days_ahead, local
+
+pytestmark = pytest.mark.django_db
+
+APPOINTMENTS_URL = reverse("scheduling:appointments")
+
+
+def appointment_ids(days):
+    return [appointment.pk for _, appointments in days for appointment in appointments]
+
+
+# --- patients ----------------------------------------------------------------
+
+
+def test_a_patient_sees_upcoming_and_past_appointments_apart_and_nobody_elses(client):
+    patient = PatientFactory()
+    upcoming = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(3, 9))
+    past = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(-3, 9), status=AppointmentStatus.COMPLETED)
+    cancelled = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(5, 9),
+                                   status=AppointmentStatus.CANCELLED, live_slot=None)
+    AppointmentFactory(slot__starts_at=days_ahead(3, 10))
+    client.force_login(patient)
+
+    response = client.get(APPOINTMENTS_URL)
+
+    assert response.status_code == 200
+    assert [a.pk for a in response.context["upcoming"]] == [upcoming.pk]
+    assert [a.pk for a in response.context["past"]] == [cancelled.pk, past.pk]
+    assert "Cancelled" in response.text
+    assert upcoming.doctor.get_full_name() in response.text
+
+
+# --- doctors -----------------------------------------------------------------
+
+
+@pytest.fixture
+def doctor(client):
+    doctor = DoctorFactory()
+    client.force_login(doctor)
+    return doctor
+
+
+def test_a_doctors_day_shows_their_patients_and_nothing_else(client, doctor):
+    today = timezone.localdate()
+    mine = AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today, 8),
+                              patient__first_name="Itzel", patient__last_name="Canché")
+    AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today, 9), status=AppointmentStatus.CANCELLED,
+                       live_slot=None)
+    AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today + timedelta(days=1), 8))
+    AppointmentFactory(slot__starts_at=local(today, 8))
+
+    response = client.get(APPOINTMENTS_URL)
+
+    assert response.status_code == 200
+    assert appointment_ids(response.context["agenda"]) == [mine.pk]
+    assert "Itzel Canché" in response.text
+    assert "08:00–08:30" in response.text
+    assert reverse("records:consultation", args=[mine.pk]) in response.text
+
+
+def test_a_doctor_picks_another_day(client, doctor):
+    later = AppointmentFactory(slot__doctor=doctor, slot__starts_at=days_ahead(9, 16))
+
+    response = client.get(APPOINTMENTS_URL, {"day": timezone.localtime(later.starts_at).date().isoformat()})
+
+    assert appointment_ids(response.context["agenda"]) == [later.pk]
+
+
+def test_a_doctors_week_runs_monday_to_sunday_with_every_day_listed(client, doctor):
+    day = timezone.localdate() + timedelta(days=14)
+    monday = day - timedelta(days=day.weekday())
+    thursday = AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(monday + timedelta(days=3), 10))
+    sunday = AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(monday + timedelta(days=6), 19))
+    AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(monday + timedelta(days=7), 8))
+
+    response = client.get(APPOINTMENTS_URL, {"day": day.isoformat(), "view": "week"})
+
+    agenda = response.context["agenda"]
+    assert [d for d, _ in agenda] == [monday + timedelta(days=n) for n in range(7)]
+    assert appointment_ids(agenda) == [thursday.pk, sunday.pk]
+    assert response.text.count('<section class="day">') == 7
+
+
+def test_a_malformed_day_falls_back_to_today(client, doctor):
+    response = client.get(APPOINTMENTS_URL, {"day": "tomorrow", "view": "fortnight"})
+
+    assert response.status_code == 200
+    assert [d for d, _ in response.context["agenda"]] == [timezone.localdate()]
+
+
+# --- reception -----------------------------------------------------------------
+
+
+@pytest.fixture
+def reception(client):
+    reception = ReceptionFactory()
+    client.force_login(reception)
+    return reception
+
+
+def test_reception_sees_every_doctors_day_including_cancellations(client, reception):
+    day = timezone.localdate() + timedelta(days=2)
+    first = AppointmentFactory(slot__starts_at=local(day, 9))
+    second = AppointmentFactory(slot__starts_at=local(day, 10))
+    cancelled = AppointmentFactory(slot__starts_at=local(day, 11), status=AppointmentStatus.CANCELLED, live_slot=None)
+    AppointmentFactory(slot__starts_at=local(day + timedelta(days=1), 9))
+
+    response = client.get(APPOINTMENTS_URL, {"day": day.isoformat()})
+
+    assert response.status_code == 200
+    assert {a.pk for a in response.context["appointments"]} == {first.pk, second.pk, cancelled.pk}
+    for appointment in (first, second):
+        assert appointment.doctor.get_full_name() in response.text
+        assert appointment.patient.get_full_name() in response.text
+
+
+def test_reception_sees_check_in_and_cancel_buttons_for_scheduled_appointments(client, reception):
+    appointment = AppointmentFactory(slot__starts_at=days_ahead(0, 23, 30))
+
+    response = client.get(APPOINTMENTS_URL)
+
+    assert reverse("scheduling:check_in", args=[appointment.pk]) in response.text
+    assert reverse("scheduling:cancel", args=[appointment.pk]) in response.text
+
+
+@pytest.mark.parametrize("query", ["maria", "MARÍA", "maría lópez", "lopez", "maria.lopez@"])
+def test_reception_finds_a_patient_by_name_or_email_ignoring_accents_and_case(client, reception, query):
+    maria = PatientFactory(first_name="María", last_name="López", email="maria.lopez@example.test")
+    PatientFactory(first_name="Mario", last_name="Gómez")
+
+    response = client.get(APPOINTMENTS_URL, {"q": query})
+
+    assert list(response.context["patients"]) == [maria]
+    assert f"?for_patient={maria.pk}" in response.text
+
+
+def test_the_patient_search_finds_only_active_patients(client, reception):
+    DoctorFactory(first_name="María", last_name="Doctora")
+    PatientFactory(first_name="María", last_name="Inactiva", is_active=False)
+
+    response = client.get(APPOINTMENTS_URL, {"q": "maria"})
+
+    assert list(response.context["patients"]) == []
+    assert "No patient matches." in response.text
