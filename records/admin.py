@@ -19,7 +19,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "role", "action", "patient", "encounter_id", "ip_address")
     list_filter = ("action", "role", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "patient__email", "encounter_id")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: it converts time zones inside MySQL, which fails where
+    # the server has no time zone tables; the date filter computes its ranges here.
     list_select_related = ("user", "patient")
 
 

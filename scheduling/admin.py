@@ -3,6 +3,10 @@
 Appointments are never edited field by field here: booking, cancelling and
 moving go through the same service functions as the site, so admin cannot
 double-book either.
+
+No date_hierarchy: it truncates dates in the database, which on MySQL needs
+the server's time zone tables (CONVERT_TZ), and those are not loaded on our
+MariaDB servers. DateFieldListFilter computes its bounds in Python instead.
 """
 
 from django.contrib import admin, messages
@@ -23,7 +27,6 @@ class SlotAdmin(admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "doctor", "status")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
     search_fields = ("doctor__email", "doctor__first_name", "doctor__last_name")
-    date_hierarchy = "starts_at"
     list_select_related = ("doctor",)
     readonly_fields = ("status",)
     # No bulk delete: a booked slot holds an appointment.
@@ -67,7 +70,6 @@ class AppointmentAdmin(admin.ModelAdmin):
     # RelatedOnly: a plain "doctor" filter would list every user, patients included.
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", admin.RelatedOnlyFieldListFilter))
     search_fields = ("patient__email", "patient__last_name", "doctor__email", "doctor__last_name")
-    date_hierarchy = "starts_at"
     list_select_related = ("doctor", "patient")
     actions = [cancel_selected, mark_no_shows]
 

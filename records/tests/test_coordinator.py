@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from medly.tests.racing import race
 from records import coordinator, repository
 from records.consistency import find_disagreements
 from records.models import AuditEvent, Operation, OperationState
@@ -161,14 +162,13 @@ def test_mysql_failing_at_commit_leaves_the_note_safe_for_reconcile():
     release = threading.Event()
 
     def hold_the_appointment_row():
-        from django.db import connection as other_connection
         from django.db import transaction
 
         with transaction.atomic():
             list(Appointment.objects.select_for_update().filter(pk=appointment.pk))
             locked.set()
             release.wait(timeout=30)
-        other_connection.close()
+        connection.close()  # this thread's own connection
 
     with connection.cursor() as cursor:
         cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
@@ -232,27 +232,6 @@ def test_only_the_appointments_doctor_can_close_it():
 
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.SCHEDULED
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except BaseException as exc:  # collected and judged by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 @pytest.mark.mysql

@@ -5,42 +5,18 @@ Every race has a control twin that switches the guards off
 double-book: a race test that cannot fail proves nothing.
 """
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import PatientFactory, ReceptionFactory
+from medly.tests.racing import race
 from scheduling.exceptions import SchedulingError, SlotUnavailable
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.services import book_slot, cancel_appointment, reschedule_appointment
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 
 pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls):
-    """Run the calls at the same instant in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = call()
-        except BaseException as exc:  # every outcome is collected and judged by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racer hung"
-    return outcomes
 
 
 def kinds(outcomes):
