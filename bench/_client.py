@@ -5,6 +5,7 @@ the CSRF cookie ``csrftoken``), never follows redirects (the benchmarks
 look at the 302 itself) and gives every request a timeout.
 """
 
+import html
 import http.cookiejar
 import re
 import time
@@ -23,6 +24,20 @@ SLOT_PAGE_RE = re.compile(
     re.DOTALL,
 )
 DAY_FORMAT = "%A %d %B %Y"  # Django's "l j F Y" in English
+# A doctor's own open slots on /schedule/availability/ (checkboxes named "slots").
+OWN_SLOT_RE = re.compile(r'name="slots" value="(\d+)"')
+# A doctor's agenda (/appointments/): day headings and one row per appointment, in page order. The
+# consultation link is only there while the appointment is scheduled.
+AGENDA_RE = re.compile(
+    r"<h2>(?P<day>[^<]+)</h2>"
+    r"|<td>(?P<time>\d\d:\d\d)\u2013\d\d:\d\d</td>\s*"
+    r'<td><a href="/patients/(?P<patient>\d+)/record/">[^<]*</a>'
+    r'(?:<br><a href="/appointments/(?P<appointment>\d+)/consultation/">)?'
+    r'.*?<span class="status status-(?P<status>[\w-]+)">',
+    re.DOTALL,
+)
+AGENDA_FIRST_DAY_RE = re.compile(r'id="id_day" name="day" value="(\d{4}-\d\d-\d\d)"')
+MESSAGE_RE = re.compile(r'<p class="message message-[\w -]*">(.*?)</p>', re.DOTALL)
 
 
 @dataclass
@@ -32,6 +47,14 @@ class Response:
     body: str = ""
     seconds: float = 0.0
     error: str = ""  # "timeout", "connection refused", ... when status is 0
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    starts_at: datetime  # the clinic's wall-clock time
+    patient_id: int
+    appointment_id: int | None  # only linked while the appointment is scheduled
+    status: str  # scheduled, closing, completed, no_show...
 
 
 @dataclass(frozen=True)
@@ -109,6 +132,50 @@ def _since(started):
 def redirect_path(response):
     """The path a redirect points to, whether Location is absolute or relative."""
     return urllib.parse.urlsplit(response.location).path
+
+
+def redirect_target(response):
+    """Path and query string of a redirect, to follow it with ``Session.get``."""
+    parts = urllib.parse.urlsplit(response.location)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def page_messages(body):
+    """The flash messages on a page (``<p class="message ...">``), as plain text."""
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split()) for text in MESSAGE_RE.findall(body)]
+
+
+def own_slot_ids(session):
+    """The open slot ids on a logged-in doctor's /schedule/availability/ page (the earliest 300)."""
+    response = session.get("/schedule/availability/")
+    if response.status != 200:
+        raise RuntimeError(f"GET /schedule/availability/ answered {response.status} {response.error}")
+    return {int(pk) for pk in OWN_SLOT_RE.findall(response.body)}
+
+
+def doctor_agenda_week(session, day):
+    """(Monday of ``day``'s week, [AgendaRow]) from a logged-in doctor's week agenda."""
+    response = session.get(f"/appointments/?view=week&day={day.isoformat()}")
+    if response.status != 200:
+        raise RuntimeError(f"GET /appointments/?view=week&day={day} answered {response.status} {response.error}")
+    first = AGENDA_FIRST_DAY_RE.search(response.body)
+    if first is None:
+        raise RuntimeError("/appointments/: no day field; is this a doctor's agenda? (page layout changed?)")
+    rows, current = [], None
+    for match in AGENDA_RE.finditer(response.body):
+        if match.group("day"):
+            try:
+                current = datetime.strptime(" ".join(match.group("day").split()), DAY_FORMAT).date()
+            except ValueError:
+                current = None  # another second-level heading
+            continue
+        if current is None:
+            raise RuntimeError("/appointments/: an appointment row before any day heading; page layout changed?")
+        starts_at = datetime.combine(current, datetime.strptime(match.group("time"), "%H:%M").time())
+        appointment = match.group("appointment")
+        rows.append(AgendaRow(starts_at, int(match.group("patient")), int(appointment) if appointment else None,
+                              match.group("status")))
+    return datetime.strptime(first.group(1), "%Y-%m-%d").date(), rows
 
 
 def doctor_ids(session, *, max_pages=100):

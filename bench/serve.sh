@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # Serve Medly in production mode (DEBUG=0) under gunicorn on MariaDB, Redis and
-# the embedded MongoDB, for bench/booking.py. Runs in the foreground; Ctrl-C
-# (or SIGTERM) stops gunicorn and the embedded MongoDB it started.
+# the embedded MongoDB, for bench/booking.py and bench/consultations.py. Runs in
+# the foreground; Ctrl-C (or SIGTERM) stops gunicorn and the embedded MongoDB it
+# started.
 #
 #   bench/serve.sh                  # 4 workers on http://127.0.0.1:8100
 #   WORKERS=2 bench/serve.sh
-#   bench/serve.sh drop             # afterwards: drop the bench database, empty the Redis db
+#   MONGO_DATA=file bench/serve.sh  # embedded MongoDB keeps its data in a SQLite file (survives a restart)
+#   bench/serve.sh drop             # afterwards: drop the bench database, empty the Redis db, remove CONTROL_DIR
 #   UNGUARDED=1 bench/serve.sh      # control run: race guards off (bench/control_settings.py)
 #
 # Settings (environment): PORT (8100), WORKERS (4), BENCH_DB (medly_bench),
-# MYSQL_URL (mysql://root@127.0.0.1:3306), MONGO_PORT (27400), REDIS_DB (12).
+# MYSQL_URL (mysql://root@127.0.0.1:3306), MONGO_PORT (27400), REDIS_DB (12),
+# MONGO_DATA (memory | file), CONTROL_DIR (/tmp/medly-bench-$PORT).
+#
+# CONTROL_DIR, for the benchmarks and the operator:
+#   env         the server's environment as `export` lines: `. $CONTROL_DIR/env` before running
+#               manage.py check_consistency / reconcile against this server's stores
+#   mongo.pid   pid of the running embedded MongoDB (absent while it is down)
+#   mongo.port  its port; mongo.path: its SQLite file (empty: in memory)
+#   mongo.hold  while this file exists a stopped embedded MongoDB is not restarted;
+#               otherwise serve.sh restarts it half a second after it exits
+#   mongo.sqlite3  the data with MONGO_DATA=file
+# In memory (the default) a restart of the embedded MongoDB loses every record
+# and encounter while MySQL keeps its rows: drop between serve.sh sessions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,14 +33,22 @@ BENCH_DB=${BENCH_DB:-medly_bench}
 MYSQL_URL=${MYSQL_URL:-mysql://root@127.0.0.1:3306}
 MONGO_PORT=${MONGO_PORT:-27400}
 REDIS_DB=${REDIS_DB:-12}
+MONGO_DATA=${MONGO_DATA:-memory}
+CONTROL_DIR=${CONTROL_DIR:-/tmp/medly-bench-${PORT}}
 PY=.venv/bin/python
 
 if [[ "${1:-}" == "drop" ]]; then
     mysql -uroot -e "drop database if exists ${BENCH_DB}"
     redis-cli -n "${REDIS_DB}" flushdb
-    echo "dropped ${BENCH_DB}, emptied Redis db ${REDIS_DB}"
+    rm -rf "${CONTROL_DIR}"
+    echo "dropped ${BENCH_DB}, emptied Redis db ${REDIS_DB}, removed ${CONTROL_DIR}"
     exit 0
 fi
+case "${MONGO_DATA}" in
+    memory) MONGO_PATH= ;;
+    file) MONGO_PATH=${CONTROL_DIR}/mongo.sqlite3 ;;
+    *) echo "MONGO_DATA must be memory or file" >&2; exit 2 ;;
+esac
 
 if [[ "${UNGUARDED:-0}" == 1 ]]; then
     export PYTHONPATH=bench DJANGO_SETTINGS_MODULE=control_settings
@@ -49,13 +71,45 @@ export EMAIL_BACKEND=${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBac
 
 mysql -uroot -e "create database if not exists ${BENCH_DB} character set utf8mb4 collate utf8mb4_unicode_ci"
 
-$PY manage.py embedded_mongo --port "${MONGO_PORT}" &
-MONGO_PID=$!
+mkdir -p "${CONTROL_DIR}"
+chmod 700 "${CONTROL_DIR}"
+rm -f "${CONTROL_DIR}/mongo.hold" "${CONTROL_DIR}/mongo.pid"
+printf '%s\n' "${MONGO_PORT}" > "${CONTROL_DIR}/mongo.port"
+printf '%s\n' "${MONGO_PATH}" > "${CONTROL_DIR}/mongo.path"
+ENV_NAMES=(DATABASE_URL REDIS_URL MONGO_URI DEBUG SECRET_KEY ALLOWED_HOSTS MEDLY_PLAIN_HTTP EMAIL_BACKEND)
+[[ "${UNGUARDED:-0}" == 1 ]] && ENV_NAMES+=(PYTHONPATH DJANGO_SETTINGS_MODULE)
+(
+    umask 077
+    for name in "${ENV_NAMES[@]}"; do printf 'export %s=%q\n' "${name}" "${!name}"; done > "${CONTROL_DIR}/env"
+)
+
+MONGO_ARGS=(--port "${MONGO_PORT}")
+[[ -n "${MONGO_PATH}" ]] && MONGO_ARGS+=(--path "${MONGO_PATH}")
+# The embedded MongoDB, restarted whenever it exits (unless mongo.hold exists):
+# bench/consultations.py --outage stops it through mongo.pid and brings it back.
+supervise_mongo() {
+    local pid=
+    trap 'if [[ -n "${pid}" ]]; then kill -CONT "${pid}" 2>/dev/null; kill "${pid}" 2>/dev/null; wait "${pid}"; fi; exit 0' TERM INT
+    while true; do
+        while [[ -e "${CONTROL_DIR}/mongo.hold" ]]; do sleep 0.2; done
+        $PY manage.py embedded_mongo "${MONGO_ARGS[@]}" &
+        pid=$!
+        printf '%s\n' "${pid}" > "${CONTROL_DIR}/mongo.pid"
+        wait "${pid}" || true
+        pid=
+        rm -f "${CONTROL_DIR}/mongo.pid"
+        echo "serve.sh: the embedded MongoDB exited; it restarts once ${CONTROL_DIR}/mongo.hold is gone" >&2
+        sleep 0.5
+    done
+}
+supervise_mongo &
+MONGO_SUPERVISOR=$!
 GUNICORN_PID=
 cleanup() {
     [[ -n "${GUNICORN_PID}" ]] && kill "${GUNICORN_PID}" 2>/dev/null || true
-    kill "${MONGO_PID}" 2>/dev/null || true
+    kill "${MONGO_SUPERVISOR}" 2>/dev/null || true
     wait 2>/dev/null || true
+    rm -f "${CONTROL_DIR}/mongo.pid" "${CONTROL_DIR}/mongo.hold"
     [[ -n "${TMP_STATIC}" ]] && rm -rf "${TMP_STATIC}"
     return 0
 }

@@ -131,7 +131,15 @@ class RecordForm(forms.Form):
     reason = forms.CharField(label=_("Reason for the change"), max_length=500)
 
     def clean_allergies(self):
-        return [" ".join(item.split()) for item in self.cleaned_data["allergies"].split(",") if item.strip()]
+        allergies = []
+        for item in self.cleaned_data["allergies"].split(","):
+            item = " ".join(item.split())
+            if len(item) > 100:
+                raise forms.ValidationError(_("Each allergy is at most 100 characters."))
+            # The records store keeps one of each, whatever the case; the audit shows what it keeps.
+            if item and item.casefold() not in {known.casefold() for known in allergies}:
+                allergies.append(item)
+        return allergies
 
 
 class AddendumForm(forms.Form):

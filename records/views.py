@@ -223,7 +223,11 @@ def update_record(request, patient_id):
             for error in errors:
                 messages.error(request, error)
         return redirect("records:patient_record", patient_id=patient.pk)
-    before = repository.get_patient_record(patient_id=patient.pk) or {}
+    before = repository.get_patient_record(patient_id=patient.pk)
+    if before is None:
+        # Registration logged the record document but the records store has not got it yet.
+        messages.error(request, _("This patient's record is not in the records store yet. Please try again shortly."))
+        return redirect("records:patient_record", patient_id=patient.pk)
     repository.update_record(
         patient_id=patient.pk, blood_type=form.cleaned_data["blood_type"], allergies=form.cleaned_data["allergies"]
     )

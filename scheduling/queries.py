@@ -15,7 +15,10 @@ DOCTOR_PAGE_DAYS = 60
 
 def _next_free_slot_subquery(now):
     return Subquery(
-        Slot.objects.filter(doctor=OuterRef("pk"), status=SlotStatus.OPEN, starts_at__gt=now)
+        Slot.objects.filter(
+            doctor=OuterRef("pk"), status=SlotStatus.OPEN, starts_at__gt=now,
+            starts_at__lt=now + timedelta(days=DOCTOR_PAGE_DAYS),
+        )
         .order_by("starts_at")
         .values("starts_at")[:1]
     )

@@ -91,7 +91,7 @@ def book_for_patient(request, slot_id):
 
 
 @require_GET
-@role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION)
+@role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def appointments(request):
     if request.user.role == Role.PATIENT:
         upcoming, past = queries.patient_appointments(request.user)

@@ -56,7 +56,8 @@ def test_each_encounter_shows_its_vitals_diagnosis_prescription_and_notes(client
     for text in (
         "Acute pharyngitis", "(CIE-10 J02.9)", "Two days of sore throat and fever.", "Red pharynx, no exudate.",
         "Weight 70 kg", "Height 170 cm", "BMI 24.2", "Temperature 38.2 °C", "Blood pressure 120/80 mmHg",
-        "Heart rate 88 beats/min", "Respiratory rate 16 breaths/min", "Paracetamol — 500 mg, oral, every 8 hours, 3 days",
+        "Heart rate 88 beats/min", "Respiratory rate 16 breaths/min",
+        "Paracetamol — 500 mg, oral, every 8 hours, 3 days",
         "Review in one week if not better.", "Rest and fluids.", appointment.doctor.get_full_name(),
     ):
         assert text in page
@@ -97,10 +98,40 @@ def test_the_treating_doctor_updates_blood_type_and_allergies_with_an_audited_be
     assert "látex" in client.get(record_url(appointment.patient_id)).content.decode()
 
 
+def test_repeated_allergies_are_kept_once_and_audited_as_kept(client, closed):
+    appointment, _ = closed
+    client.force_login(appointment.doctor)
+
+    client.post(f"{record_url(appointment.patient_id)}update/", {
+        "blood_type": "O+", "allergies": "Látex, látex, penicilina, PENICILINA", "reason": "Interview",
+    })
+
+    record = repository.get_patient_record(patient_id=appointment.patient_id)
+    assert record["allergies"] == ["Látex", "penicilina"]
+    assert AuditEvent.objects.get(action="record.update").detail["after"]["allergies"] == ["Látex", "penicilina"]
+
+
+def test_updating_a_record_the_records_store_has_not_received_yet_explains_and_changes_nothing(client):
+    appointment = AppointmentFactory()  # its patient's record document is still waiting in the log
+    client.force_login(appointment.doctor)
+
+    response = client.post(f"{record_url(appointment.patient_id)}update/", {
+        "blood_type": "A+", "allergies": "", "reason": "Card",
+    })
+
+    assert response.status_code == 302
+    assert "This patient's record is not in the records store yet. Please try again shortly." in shown_messages(
+        response
+    )
+    assert repository.get_patient_record(patient_id=appointment.patient_id) is None
+    assert not AuditEvent.objects.filter(action="record.update").exists()
+
+
 @pytest.mark.parametrize("change", [
     {"blood_type": "Z+", "allergies": "", "reason": "Typo"},
     {"blood_type": "A+", "allergies": "", "reason": ""},
-], ids=["unknown blood type", "no reason"])
+    {"blood_type": "A+", "allergies": "x" * 101, "reason": "Long"},
+], ids=["unknown blood type", "no reason", "allergy too long"])
 def test_an_invalid_record_update_changes_nothing(client, closed, change):
     appointment, _ = closed
     client.force_login(appointment.doctor)

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 SAVED_SAFELY = "Your note is saved safely."
 
 
-def test_with_the_records_store_stopped_the_note_is_kept_and_reaches_the_record_once_it_is_back(stoppable_mongo):
+def test_with_the_records_store_stopped_the_note_is_kept_and_reaches_the_record_once_it_is_back(
+    stoppable_mongo, settings
+):
+    settings.MONGO_TIMEOUT_MS = 500  # each request gives up on the stopped store sooner
     appointment = appointment_with_record()
     doctor = Client(raise_request_exception=False)
     doctor.force_login(appointment.doctor)

@@ -16,6 +16,11 @@ def days_ahead(days, hour=9, minute=0):
     return local(timezone.localdate() + timedelta(days=days), hour, minute)
 
 
+def starting_in(**delta):
+    """Now plus ``delta``, to the second: for appointments about to start or just started."""
+    return (timezone.now() + timedelta(**delta)).replace(microsecond=0)
+
+
 def shown_messages(response):
     """The texts of the flash messages that the next page would show."""
     return [str(message) for message in get_messages(response.wsgi_request)]

@@ -129,10 +129,9 @@ def find_book_and_cancel(page, mailoutbox, language):
     expect(page.get_by_role("heading", level=3).first).to_have_text(
         when(timezone.localdate(first_slot.starts_at), language, "l j F Y")
     )
+    slot_day = when(first_slot.starts_at, language, "l j F")
     book_first = page.get_by_role(
-        "button",
-        name=text("%(time)s, book %(day)s", language, time=slot_time, day=when(first_slot.starts_at, language, "l j F")),
-        exact=True,
+        "button", name=text("%(time)s, book %(day)s", language, time=slot_time, day=slot_day), exact=True
     )
     expect(book_first).to_have_text(slot_time)
     book_first.click()

@@ -214,3 +214,13 @@ def test_the_doctor_page_is_404_for_anyone_but_an_active_doctor(client, who):
     user = PatientFactory() if who == "patient" else DoctorFactory(is_active=False)
 
     assert client.get(reverse("scheduling:doctor", args=[user.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_doctor_whose_next_slot_is_beyond_the_doctor_page_window_shows_no_free_slot(client):
+    far = SlotFactory(starts_at=timezone.now() + timedelta(days=DOCTOR_PAGE_DAYS + 5))
+
+    response = client.get(reverse("scheduling:directory"))
+
+    doctor = next(d for d in response.context["page"].object_list if d.pk == far.doctor_id)
+    assert doctor.next_free_slot is None

@@ -1,10 +1,7 @@
 """Booking and cancelling through the service functions."""
 
-from datetime import timedelta
-
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
 from scheduling import notifications
@@ -20,17 +17,13 @@ from scheduling.exceptions import (
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.services import book_slot, cancel_appointment
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
-from scheduling.tests.helpers import days_ahead
+from scheduling.tests.helpers import days_ahead, starting_in
 
 pytestmark = pytest.mark.django_db
 
 
 def slot_status(slot):
     return Slot.objects.get(pk=slot.pk).status
-
-
-def starting_in(**delta):
-    return (timezone.now() + timedelta(**delta)).replace(microsecond=0)
 
 
 # --- booking ---------------------------------------------------------------

@@ -1,9 +1,6 @@
 """Rescheduling, no-shows and check-in through the service functions."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
 from scheduling.exceptions import (
@@ -17,13 +14,9 @@ from scheduling.exceptions import (
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.services import check_in, mark_no_show, reschedule_appointment
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
-from scheduling.tests.helpers import days_ahead
+from scheduling.tests.helpers import days_ahead, starting_in
 
 pytestmark = pytest.mark.django_db
-
-
-def starting_in(**delta):
-    return (timezone.now() + timedelta(**delta)).replace(microsecond=0)
 
 
 def state(appointment):

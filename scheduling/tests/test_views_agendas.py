@@ -153,3 +153,9 @@ def test_the_patient_search_finds_only_active_patients(client, reception):
 
     assert list(response.context["patients"]) == []
     assert "No patient matches." in response.text
+
+
+def test_choosing_a_day_does_not_claim_a_patient_search_found_nothing(client, reception):
+    response = client.get(APPOINTMENTS_URL, {"day": timezone.localdate().isoformat()})
+
+    assert "No patient matches." not in response.text
