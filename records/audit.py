@@ -5,6 +5,7 @@ from records.models import AuditEvent
 RECORD_VIEW = "record.view"
 RECORD_UPDATE = "record.update"
 ENCOUNTER_CLOSE = "encounter.close"
+ENCOUNTER_CLOSE_UNDONE = "encounter.close_undone"
 ENCOUNTER_ADDENDUM = "encounter.addendum"
 PRESCRIPTION_PRINT = "prescription.print"
 ACCESS_DENIED = "record.access_denied"

@@ -229,9 +229,15 @@ def _abort(operation, reason):
         Appointment.objects.filter(pk=operation.appointment_id, status=AppointmentStatus.CLOSING).update(
             status=AppointmentStatus.SCHEDULED
         )
-        Operation.objects.filter(pk=operation.pk, state=OperationState.PREPARED).update(
+        aborted = Operation.objects.filter(pk=operation.pk, state=OperationState.PREPARED).update(
             state=OperationState.ABORTED, claimed_until=None, last_error=reason[:2000]
         )
+        if aborted:
+            # The close was audited when it was prepared; the audit trail must show it was undone.
+            audit.record(
+                user=operation.author, action=audit.ENCOUNTER_CLOSE_UNDONE, patient_id=operation.patient_id,
+                encounter_id=operation.encounter_id, reason=reason[:500],
+            )
 
 
 # --- reconcile -----------------------------------------------------------------

@@ -56,3 +56,13 @@ def pending_encounters(patient_id):
         {**operation.payload, "created_at": datetime.fromisoformat(operation.payload["created_at"])}
         for operation in operations
     ]
+
+
+def pending_record(patient_id):
+    """The blood type and allergies given at sign-up while the record document still waits in the log."""
+    operation = (
+        Operation.objects.filter(patient_id=patient_id, kind=OperationKind.CREATE_RECORD, state__in=UNFINISHED_STATES)
+        .order_by("-pk")
+        .first()
+    )
+    return operation.payload if operation else None

@@ -83,6 +83,12 @@ def new_encounter_id():
     return str(ObjectId())
 
 
+def _object_id(encounter_id):
+    if not ObjectId.is_valid(encounter_id):
+        raise InvalidRecord(f"{encounter_id!r} is not an encounter id")
+    return ObjectId(encounter_id)
+
+
 @contextmanager
 def _translate_errors():
     try:
@@ -209,7 +215,7 @@ def validate_encounter(document):
 
 def insert_pending_encounter(*, encounter_id, document):
     """Write the encounter as pending with the given id; already there counts as success."""
-    document = {**document, "_id": ObjectId(encounter_id), "state": "pending"}
+    document = {**document, "_id": _object_id(encounter_id), "state": "pending"}
     validate_encounter(document)
     with _translate_errors():
         try:
@@ -224,13 +230,13 @@ def insert_pending_encounter(*, encounter_id, document):
 
 def finalize_encounter(*, encounter_id):
     with _translate_errors():
-        result = _encounters().update_one({"_id": ObjectId(encounter_id)}, {"$set": {"state": "final"}})
+        result = _encounters().update_one({"_id": _object_id(encounter_id)}, {"$set": {"state": "final"}})
     return result.matched_count == 1
 
 
 def delete_pending_encounter(*, encounter_id):
     with _translate_errors():
-        _encounters().delete_one({"_id": ObjectId(encounter_id), "state": "pending"})
+        _encounters().delete_one({"_id": _object_id(encounter_id), "state": "pending"})
 
 
 def get_encounter(*, encounter_id, patient_id):
@@ -268,7 +274,7 @@ def add_addendum(*, encounter_id, patient_id, addendum_id, author_id, author_nam
     with _translate_errors():
         result = _encounters().update_one(
             {
-                "_id": ObjectId(encounter_id),
+                "_id": _object_id(encounter_id),
                 "patient_id": patient_id,
                 "state": "final",
                 "addenda.id": {"$ne": addendum_id},

@@ -89,7 +89,11 @@ def consultation(request, appointment_id):
         messages.info(request, _("This consultation is already closed."))
         return redirect("records:patient_record", patient_id=appointment.patient_id)
     try:
-        record = repository.get_patient_record(patient_id=appointment.patient_id) or {}
+        record = (
+            repository.get_patient_record(patient_id=appointment.patient_id)
+            or queries.pending_record(appointment.patient_id)
+            or {}
+        )
     except repository.RecordsUnavailable:
         # The note can still be closed into the operation log; only the allergy check is blind.
         record = None
@@ -178,7 +182,7 @@ def my_record(request):
 
 
 def _record_page(request, patient):
-    record = repository.get_patient_record(patient_id=patient.pk) or {}
+    record = repository.get_patient_record(patient_id=patient.pk) or queries.pending_record(patient.pk) or {}
     page_number = _page_number(request)
     total, encounters = repository.list_encounters(
         patient_id=patient.pk, offset=(page_number - 1) * ENCOUNTERS_PER_PAGE, limit=ENCOUNTERS_PER_PAGE
@@ -188,6 +192,12 @@ def _record_page(request, patient):
         ip_address=audit.client_address(request), page=page_number,
     )
     pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
+    can_write = queries.may_write_record(request.user, patient.pk)
+    for encounter in encounters if can_write else []:
+        # One form per encounter, with ids of its own so each label points at its own field.
+        encounter["addendum_form"] = AddendumForm(
+            auto_id=f"id_{encounter['id']}_%s", initial={"addendum_id": repository.new_encounter_id()}
+        )
     return render(request, "records/record.html", {
         "patient": patient,
         "record": record,
@@ -196,11 +206,10 @@ def _record_page(request, patient):
         "page_number": page_number,
         "pages": pages,
         "clinic": ClinicDetails.current(),
-        "can_write": queries.may_write_record(request.user, patient.pk),
+        "can_write": can_write,
         "record_form": RecordForm(initial={
             "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
         }),
-        "addendum_form": AddendumForm(initial={"addendum_id": repository.new_encounter_id()}),
     })
 
 

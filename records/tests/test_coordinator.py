@@ -209,6 +209,9 @@ def test_a_document_mongodb_refuses_is_compensated_and_nothing_is_kept():
     assert encounters_of(appointment) == []
     assert Operation.objects.get().state == OperationState.ABORTED
     assert find_disagreements() == []
+    assert list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)) == [
+        "encounter.close", "encounter.close_undone",
+    ]
 
 
 @pytest.mark.django_db

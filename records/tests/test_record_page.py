@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.tests.factories import ReceptionFactory
-from records import repository
+from records import coordinator, repository
 from records.models import AuditEvent, ClinicDetails
-from records.tests.helpers import appointment_with_record
+from records.tests.helpers import appointment_with_record, consultation_payload
 from records.tests.view_helpers import closed_encounter, record_url, shown_messages
 from scheduling.tests.factories import AppointmentFactory
 
@@ -227,3 +227,16 @@ def test_the_treating_doctor_sees_the_forms_to_update_and_to_add_an_addendum(cli
 
     assert "Add an addendum" in page
     assert "Update blood type and allergies" in page
+
+
+def test_each_encounters_addendum_form_has_field_ids_of_its_own(client, closed):
+    appointment, _ = closed
+    second = appointment_with_record(patient=appointment.patient, slot__doctor=appointment.doctor)
+    coordinator.close_consultation(appointment_id=second.pk, doctor=second.doctor, payload=consultation_payload())
+    client.force_login(appointment.doctor)
+
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+
+    ids = re.findall(r'<textarea[^>]* id="([^"]+)"', page)
+    assert len(ids) == 2
+    assert len(set(ids)) == 2

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from records import repository
-from records.models import Operation
+from records.models import Operation, OperationKind
 from records.tests.helpers import appointment_with_record, encounters_of
 from records.tests.view_helpers import (
     TWO_LINES,
@@ -16,6 +16,7 @@ from records.tests.view_helpers import (
     shown_messages,
 )
 from scheduling.models import AppointmentStatus
+from scheduling.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +194,21 @@ def test_a_consultation_that_is_no_longer_scheduled_cannot_be_opened(doctor_clie
 
     assert response.status_code == 302
     assert not Operation.objects.exists()
+
+
+def test_allergies_given_at_sign_up_are_checked_while_the_record_document_still_waits(client):
+    appointment = AppointmentFactory()
+    Operation.objects.create(
+        kind=OperationKind.CREATE_RECORD, patient=appointment.patient,
+        payload={"blood_type": "A-", "allergies": ["Penicilina"]},
+    )
+    client.force_login(appointment.doctor)
+
+    page = client.get(consultation_url(appointment)).content.decode()
+    response = client.post(consultation_url(appointment), consultation_form(**{"rx-0-drug": "Penicilina G"}))
+
+    assert "A-" in page and "Penicilina" in page
+    assert response.status_code == 200
+    assert "Allergy warning" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
