@@ -12,36 +12,18 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from accounts.forms import LoginForm, RegistrationForm
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, PatientFactory
+from medly.tests.browser import by_label, text
 from records import repository
 
 pytestmark = pytest.mark.browser
 
+
 # --- helpers -------------------------------------------------------------------
-
-
-def text(message, language, **values):
-    """`message` as the site shows it in `language`, from the catalogs the live server uses too."""
-    with translation.override(language):
-        translated = gettext(message)
-    return translated % values if values else translated
-
-
-def field_label(form_class, name, language):
-    with translation.override(language):
-        return str(form_class.base_fields[name].label)
-
-
-def by_label(page, form_class, name, language):
-    """The input labelled with the form field's label (Django may add a ":" suffix)."""
-    label = field_label(form_class, name, language)
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*:?$"))
 
 
 def session_cookie(context):

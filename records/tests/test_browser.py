@@ -15,12 +15,12 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format, localize
-from django.utils.translation import gettext, ngettext
+from django.utils.formats import localize
+from django.utils.translation import ngettext
 from playwright.sync_api import expect
 
-from accounts.forms import LoginForm
-from accounts.tests.factories import PASSWORD, DoctorFactory, PatientFactory
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from medly.tests.browser import by_label, log_in, nav, switch_language, text, url_is, when
 from records import audit, coordinator, repository
 from records.forms import ConsultationForm, PrescriptionLineForm
 from records.models import AuditEvent, ClinicDetails
@@ -46,14 +46,8 @@ LINES = [
     {"drug": "Loratadina", "dose": "10 mg", "route": "oral", "frequency": "once a day", "duration": "5 days"},
 ]
 
+
 # --- helpers -------------------------------------------------------------------
-
-
-def text(message, language, **values):
-    """`message` as the site shows it in `language`, from the catalogs the live server uses too."""
-    with translation.override(language):
-        translated = gettext(message)
-    return translated % values if values else translated
 
 
 def years(age, language):
@@ -65,52 +59,6 @@ def number(value, language):
     """A number as the templates print it in `language`."""
     with translation.override(language):
         return localize(value)
-
-
-def when(moment, language, format_name):
-    if hasattr(moment, "tzinfo"):
-        moment = timezone.localtime(moment)
-    with translation.override(language):
-        return date_format(moment, format_name)
-
-
-def label_pattern(label):
-    """A form field's label, with the ":" suffix Django may add."""
-    return re.compile(rf"^{re.escape(str(label))}\s*:?$")
-
-
-def by_label(scope, form_class, name, language):
-    """The input inside `scope` labelled with the field's label.
-
-    The form is instantiated in `language`: the vitals get their labels (with
-    units) in ConsultationForm.__init__, so they are not in base_fields.
-    """
-    with translation.override(language):
-        label = str(form_class().fields[name].label)
-    return scope.get_by_label(label_pattern(label))
-
-
-def nav(page, language):
-    return page.get_by_role("navigation", name=text("Main", language))
-
-
-def url_is(path):
-    return re.compile(rf"{re.escape(path)}(\?.*)?$")
-
-
-def switch_language(page, language):
-    page.get_by_label(text("Language", "en"), exact=True).select_option(language)
-    page.get_by_role("button", name=text("Change", "en"), exact=True).click()
-    expect(page.locator("html")).to_have_attribute("lang", language)
-
-
-def log_in(page, user, language):
-    nav(page, language).get_by_role("link", name=text("Log in", language), exact=True).click()
-    expect(page).to_have_url(url_is(reverse("accounts:login")))
-    by_label(page, LoginForm, "username", language).fill(user.email)
-    by_label(page, LoginForm, "password", language).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name=text("Log in", language), exact=True).click()
-    expect(nav(page, language)).to_contain_text(user.get_full_name())
 
 
 def prescription_line(page, index, language):

@@ -13,12 +13,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
-from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from accounts.forms import LoginForm
-from accounts.tests.factories import PASSWORD, DoctorFactory, PatientFactory
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from medly.tests.browser import by_label, log_in, nav, switch_language, text, url_is, when
 from scheduling import services
 from scheduling.forms import AgendaForm, AvailabilityForm
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
@@ -26,57 +24,13 @@ from scheduling.tests.factories import SlotFactory, SpecialtyFactory
 
 pytestmark = pytest.mark.browser
 
+
 # --- helpers -------------------------------------------------------------------
-
-
-def text(message, language, **values):
-    """`message` as the site shows it in `language`, from the catalogs the live server uses too."""
-    with translation.override(language):
-        translated = gettext(message)
-    return translated % values if values else translated
-
-
-def when(moment, language, format_name="DATETIME_FORMAT"):
-    """A datetime or date as the templates render it: clinic time zone, the language's formats."""
-    if hasattr(moment, "tzinfo"):
-        moment = timezone.localtime(moment)
-    with translation.override(language):
-        return date_format(moment, format_name)
 
 
 def listed_time(moment, language):
     """How the appointments list shows a start: the date in the language's format, then H:i."""
     return f"{when(moment, language, 'DATE_FORMAT')} {when(moment, language, 'H:i')}"
-
-
-def by_label(page, form_class, name, language):
-    """The input labelled with the form field's label (Django may add a ":" suffix)."""
-    with translation.override(language):
-        label = str(form_class.base_fields[name].label)
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}\s*:?$"))
-
-
-def nav(page, language):
-    return page.get_by_role("navigation", name=text("Main", language))
-
-
-def url_is(name):
-    return re.compile(rf"{re.escape(reverse(name))}(\?.*)?$")
-
-
-def switch_language(page, language):
-    page.get_by_label(text("Language", "en"), exact=True).select_option(language)
-    page.get_by_role("button", name=text("Change", "en"), exact=True).click()
-    expect(page.locator("html")).to_have_attribute("lang", language)
-
-
-def log_in(page, user, language):
-    nav(page, language).get_by_role("link", name=text("Log in", language), exact=True).click()
-    expect(page).to_have_url(url_is("accounts:login"))
-    by_label(page, LoginForm, "username", language).fill(user.email)
-    by_label(page, LoginForm, "password", language).fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name=text("Log in", language), exact=True).click()
-    expect(nav(page, language)).to_contain_text(user.get_full_name())
 
 
 def expect_title(page, message, language):
