@@ -218,10 +218,9 @@ def run_command(command, env, label, *, limit=15):
         return None, [str(exc)]
     lines = (done.stdout + done.stderr).splitlines()
     print(f"   {label}: `{command}` exit {done.returncode} in {time.perf_counter() - started:.1f} s")
-    for line in lines[:limit]:
+    shown = lines if len(lines) <= limit else [*lines[:limit - 1], f"... {len(lines) - limit} more lines", lines[-1]]
+    for line in shown:
         print(f"     {line}")
-    if len(lines) > limit:
-        print(f"     ... {len(lines) - limit} more lines")
     return done.returncode, lines
 
 
