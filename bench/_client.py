@@ -7,11 +7,13 @@ look at the 302 itself) and gives every request a timeout.
 
 import html
 import http.cookiejar
+import queue
 import re
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -127,6 +129,26 @@ class Session:
 
 def _since(started):
     return time.perf_counter() - started
+
+
+def map_with_sessions(sessions, job, items):
+    """``job(session, item)`` for every item, one thread per session, each session in one job at a time.
+
+    The results come back in the order of ``items``.
+    """
+    free = queue.Queue()
+    for session in sessions:
+        free.put(session)
+
+    def borrow(item):
+        session = free.get()
+        try:
+            return job(session, item)
+        finally:
+            free.put(session)
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        return list(pool.map(borrow, items))
 
 
 def redirect_path(response):

@@ -38,17 +38,19 @@ with the HTTP answers in another way; 2 the run could not be set up.
 
 import argparse
 import json
-import statistics
 import sys
 import threading
 import time
-import urllib.parse
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
-from _client import Response, Session, doctor_ids, open_slots, redirect_path
+from _accounts import sign_up_patients
+from _cli import SetupError, add_shared_arguments, check_shared_arguments, connect_mysql, run_main
+from _client import doctor_ids, open_slots
+from _report import counts_text, latency_text, rounded_percentiles_ms
+from _slots import book, open_more_slots
 
 LIVE = "'scheduled', 'closing', 'completed'"  # appointment statuses that hold their slot
 DOUBLE_BOOKINGS_SQL = f"""
@@ -59,32 +61,7 @@ LIVE_PER_SLOT_SQL = f"""
     LEFT JOIN scheduling_appointment a ON a.slot_id = s.id AND a.status IN ({LIVE})
     WHERE s.id IN ({{ids}}) GROUP BY s.id, s.status"""  # noqa: S608 (constants; ids are %s placeholders)
 MAX_SLOT_MINUTES = 60  # the longest slot the app offers: starts an hour apart never overlap
-EXIT_DOUBLE_BOOKING, EXIT_SETUP, EXIT_MISMATCH = 1, 2, 3
-REFUSAL_REASONS = {
-    "just been taken": "409 taken",
-    "Many people are booking": "409 busy (lock wait)",
-    "already have an appointment at that time": "409 overlap",
-    "already started": "409 in the past",
-}
-
-
-class SetupError(Exception):
-    """The run cannot start: the message says what to do."""
-
-
-@dataclass
-class Patient:
-    email: str
-    session: Session
-    held: list = field(default_factory=list)  # OpenSlot objects this run booked for them
-
-
-@dataclass
-class Attempt:
-    slot_id: int
-    patient: Patient
-    response: Response
-    outcome: str
+EXIT_DOUBLE_BOOKING, EXIT_MISMATCH = 1, 3  # 2: the run could not be set up (_cli.EXIT_SETUP)
 
 
 @dataclass
@@ -109,116 +86,14 @@ def parse_args(argv=None):
     parser.add_argument("--race-slots", type=int, default=5, help="slots every patient races for (default 5)")
     parser.add_argument("--distinct", type=int, default=200, help="distinct slots booked in the throughput phase")
     parser.add_argument("--concurrency", type=int, default=20, help="parallel requests in sign-up and throughput")
-    parser.add_argument("--prefix", default=f"bench-{int(time.time())}",
-                        help="email prefix: patients are <prefix>-<n>@medly.test (default bench-<unix time>)")
-    parser.add_argument("--password", default="Tortuga-azul-2026-bench", help="the bench patients' password")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a request counts as timed out")
-    parser.add_argument("--open-slots", type=int, default=0, metavar="DAYS",
-                        help="first let the doctor open slots for DAYS days from tomorrow (max 58)")
-    parser.add_argument("--open-from", default="07:00", help="first slot of each opened day (HH:MM)")
-    parser.add_argument("--open-until", default="21:00", help="end of the last slot of each opened day (HH:MM)")
-    parser.add_argument("--doctor-email", default="doctor@medly.test")
-    parser.add_argument("--doctor-password", default="medly-demo-2026")
+    add_shared_arguments(parser, "bench")
     parser.add_argument("--database-url", help="mysql://user:pass@host:port/db to count live appointments per slot")
     parser.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     args = parser.parse_args(argv)
     if args.patients < 2 or args.race_slots < 0 or args.distinct < 0 or args.concurrency < 1:
         parser.error("need --patients >= 2, --race-slots >= 0, --distinct >= 0, --concurrency >= 1")
-    if not 0 <= args.open_slots <= 58:
-        parser.error("--open-slots must be 0..58 days (the doctor page lists the next 60 days)")
+    check_shared_arguments(parser, args)
     return args
-
-
-# --- accounts ---------------------------------------------------------------
-
-
-def registration_fields(email, n, password):
-    return {
-        "email": email,
-        "first_name": "Bench",
-        "last_name": f"Paciente {n}",
-        "date_of_birth": "1990-01-15",
-        "sex": "FMX"[n % 3],
-        "password1": password,
-        "password2": password,
-        "blood_type": "O+",
-        "allergies": "",
-        "accept_privacy": "on",
-    }
-
-
-def register(session, email, n, password):
-    """'registered', 'exists', or an error description."""
-    response = session.submit_form("/accounts/register/", registration_fields(email, n, password))
-    if response.status == 302:
-        return "registered"
-    if response.status == 200 and "An account with this email already exists" in response.body:
-        return "exists"
-    return f"HTTP {response.status} {response.error}".strip()
-
-
-def log_in(session, email, password):
-    response = session.submit_form("/accounts/login/", {"username": email, "password": password})
-    if response.status != 302:
-        raise SetupError(
-            f"login as {email} answered {response.status} {response.error}; stopping before django-axes "
-            "locks this address (5 failures). Check --password / --doctor-password."
-        )
-
-
-def sign_up_patients(args):
-    """Register every patient (in parallel); log in the ones that already exist, the first one alone."""
-    patients = [Patient(f"{args.prefix}-{n}@medly.test", Session(args.url, timeout=args.timeout))
-                for n in range(args.patients)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(args.concurrency) as pool:
-        outcomes = list(pool.map(lambda pair: register(pair[1].session, pair[1].email, pair[0], args.password),
-                                 enumerate(patients)))
-    failed = [(p.email, outcome) for p, outcome in zip(patients, outcomes, strict=True)
-              if outcome not in ("registered", "exists")]
-    if failed:
-        raise SetupError(f"{len(failed)} sign-ups failed, e.g. {failed[0][0]}: {failed[0][1]}")
-    existing = [p for p, outcome in zip(patients, outcomes, strict=True) if outcome == "exists"]
-    if existing:
-        log_in(existing[0].session, existing[0].email, args.password)  # a wrong password fails once, not N times
-        with ThreadPoolExecutor(args.concurrency) as pool:
-            list(pool.map(lambda p: log_in(p.session, p.email, args.password), existing[1:]))
-    seconds = time.perf_counter() - started
-    print(f"sign-up: {outcomes.count('registered')} registered, {len(existing)} logged in "
-          f"(already existed) in {seconds:.1f} s")
-    return patients
-
-
-def open_more_slots(args):
-    """The doctor opens ``--open-slots`` days of 30-minute slots from tomorrow, every weekday."""
-    doctor = Session(args.url, timeout=args.timeout)
-    log_in(doctor, args.doctor_email, args.doctor_password)
-    first = date.today() + timedelta(days=1)
-    fields = [
-        ("start_date", first.isoformat()),
-        ("end_date", (first + timedelta(days=args.open_slots - 1)).isoformat()),
-        *[("weekdays", str(day)) for day in range(7)],
-        ("start_time", args.open_from),
-        ("end_time", args.open_until),
-        ("slot_minutes", "30"),
-    ]
-    response = doctor.submit_form("/schedule/availability/", fields)
-    if response.status != 302:
-        raise SetupError(f"POST /schedule/availability/ answered {response.status} {response.error}: "
-                         "form refused? (overlap with slots of another length, bad hours)")
-    page = doctor.get("/schedule/availability/").body
-    opened = next((line.strip() for line in page.splitlines() if "slots opened" in line), "(no message)")
-    print(f"availability: {args.doctor_email}: {_strip_tags(opened)}")
-
-
-def _strip_tags(html):
-    out, inside = [], False
-    for char in html:
-        if char in "<>":
-            inside = char == "<"
-        elif not inside:
-            out.append(char)
-    return "".join(out).strip()
 
 
 # --- slots ------------------------------------------------------------------
@@ -260,22 +135,6 @@ def assign_distinct(patients, slots):
 # --- booking ----------------------------------------------------------------
 
 
-def outcome_of(response):
-    if response.status == 0:
-        return f"error: {response.error}"
-    if response.status == 302:
-        path = redirect_path(response)
-        return "booked" if path == "/appointments/" else f"302 to {path}"
-    if response.status == 409:
-        return next((label for text, label in REFUSAL_REASONS.items() if text in response.body), "409 other")
-    return f"HTTP {response.status}"
-
-
-def book(patient, slot_id):
-    response = patient.session.post(f"/slots/{slot_id}/book/", {})
-    return Attempt(slot_id, patient, response, outcome_of(response))
-
-
 def race_for(slot, patients):
     """All patients POST the same slot at once; returns (attempts, seconds from the start to the last answer)."""
     barrier = threading.Barrier(len(patients) + 1)
@@ -307,7 +166,7 @@ def race_phase(patients, slots):
                 attempt.patient.held.append(slot)
         counts = Counter(attempt.outcome for attempt in attempts)
         phase.notes.append(f"slot {slot.slot_id} ({slot.starts_at:%Y-%m-%d %H:%M}): "
-                           f"{_counts_text(counts)}; all answered in {seconds * 1000:.0f} ms")
+                           f"{counts_text(counts)}; all answered in {seconds * 1000:.0f} ms")
     return phase
 
 
@@ -329,20 +188,6 @@ def distinct_phase(patients, slots, concurrency):
 # --- report -----------------------------------------------------------------
 
 
-def _counts_text(counts):
-    return ", ".join(f"{outcome} {count}" for outcome, count in sorted(counts.items()))
-
-
-def percentiles_ms(seconds):
-    if not seconds:
-        return {"p50": None, "p95": None, "p99": None, "max": None}
-    if len(seconds) == 1:
-        value = seconds[0] * 1000
-        return {"p50": value, "p95": value, "p99": value, "max": value}
-    cuts = statistics.quantiles([s * 1000 for s in seconds], n=100, method="inclusive")
-    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(seconds) * 1000}
-
-
 def summarize(phase):
     counts = Counter(attempt.outcome for attempt in phase.attempts)
     booked = counts.get("booked", 0)
@@ -355,8 +200,7 @@ def summarize(phase):
         "wall_seconds": round(phase.wall_seconds, 3),
         "bookings_per_second": round(booked / phase.wall_seconds, 2) if phase.wall_seconds else None,
         "requests_per_second": round(len(phase.attempts) / phase.wall_seconds, 2) if phase.wall_seconds else None,
-        "latency_ms": {k: v if v is None else round(v, 1)
-                       for k, v in percentiles_ms([a.response.seconds for a in phase.attempts]).items()},
+        "latency_ms": rounded_percentiles_ms([a.response.seconds for a in phase.attempts]),
     }
     if phase.race_seconds:
         summary["slowest_race_ms"] = round(max(phase.race_seconds) * 1000, 1)
@@ -369,13 +213,12 @@ def print_summary(summary, notes):
     for note in notes:
         print(f"   {note}")
     print(f"   booked {summary['booked']}, 409 {summary['refused_409']}; by outcome: "
-          f"{_counts_text(Counter(summary['outcomes']))}")
+          f"{counts_text(Counter(summary['outcomes']))}")
     print(f"   {summary['bookings_per_second']} bookings/s, {summary['requests_per_second']} requests/s")
     if "slowest_race_ms" in summary:
         print(f"   slowest race: every contender had its answer within {summary['slowest_race_ms']:.0f} ms")
     if latency["p50"] is not None:
-        print(f"   latency ms: p50 {latency['p50']:.0f}  p95 {latency['p95']:.0f}  "
-              f"p99 {latency['p99']:.0f}  max {latency['max']:.0f}")
+        print(f"   latency ms: {latency_text(latency)}")
 
 
 def http_double_bookings(phase):
@@ -385,22 +228,6 @@ def http_double_bookings(phase):
 
 
 # --- database check ---------------------------------------------------------
-
-
-def connect_mysql(url):
-    import MySQLdb  # the project's venv has mysqlclient; only needed for this check
-
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("mysql", "mariadb"):
-        raise SetupError("--database-url must be mysql://user:pass@host:port/database")
-    return MySQLdb.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=urllib.parse.unquote(parts.username or ""),
-        password=urllib.parse.unquote(parts.password or ""),
-        database=urllib.parse.unquote(parts.path.lstrip("/")),
-        charset="utf8mb4",
-    )
 
 
 def check_database(url, expected_live):
@@ -487,12 +314,7 @@ def verdict(args, phases, summaries, slots):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except SetupError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return EXIT_SETUP
+    return run_main(parse_args, run, argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from scheduling import availability, queries, services
-from scheduling.exceptions import AlreadyBookedByYou, SchedulingError, SlotBusy, SlotUnavailable
+from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
 from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
 from scheduling.models import Specialty
 
@@ -70,9 +70,8 @@ def book(request, slot_id):
     except AlreadyBookedByYou as error:
         messages.info(request, error.message)
         return redirect("scheduling:appointments")
-    except (SlotUnavailable, SlotBusy) as error:
-        return _refusal(request, error, 409)
     except SchedulingError as error:
+        # Taken, busy, in the past, overlapping: the slot is not yours, and the page says why.
         return _refusal(request, error, 409)
     messages.success(request, _("Your appointment is booked. We have sent you a confirmation email."))
     return redirect("scheduling:appointments")
