@@ -5,6 +5,7 @@ from django.contrib.messages import get_messages
 from records import coordinator
 from records.tests.helpers import appointment_with_record, consultation_payload
 
+NOTE_FIELDS = ("evolution", "physical_exam", "diagnosis", "diagnosis_code", "prognosis", "treatment", "notes")
 TWO_LINES = [
     {"drug": "Paracetamol", "dose": "500 mg", "route": "oral", "frequency": "every 8 hours", "duration": "3 days"},
     {"drug": "Loratadina", "dose": "10 mg", "route": "oral", "frequency": "every 24 hours", "duration": "5 days"},
@@ -13,24 +14,13 @@ TWO_LINES = [
 
 def consultation_form(*, lines=TWO_LINES, total_forms=None, **fields):
     """The consultation page's POST body, with the contract's field names."""
-    data = {
-        "evolution": "Two days of sore throat and fever.",
-        "physical_exam": "Red pharynx, no exudate.",
-        "diagnosis": "Acute pharyngitis",
-        "diagnosis_code": "J02.9",
-        "prognosis": "Good",
-        "treatment": "Rest and fluids.",
-        "notes": "Review in one week if not better.",
-        "weight_kg": "70",
-        "height_cm": "170",
-        "temperature_c": "38.2",
-        "systolic": "120",
-        "diastolic": "80",
-        "heart_rate": "88",
-        "respiratory_rate": "16",
+    payload = consultation_payload()
+    data = {name: payload[name] for name in NOTE_FIELDS}
+    data.update({name: f"{value:g}" for name, value in payload["vitals"].items() if name != "bmi"})
+    data.update({
         "rx-TOTAL_FORMS": str(total_forms if total_forms is not None else max(len(lines), 2)),
         "rx-INITIAL_FORMS": "0",
-    }
+    })
     for number, line in enumerate(lines):
         for name, value in line.items():
             data[f"rx-{number}-{name}"] = value
