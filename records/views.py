@@ -13,8 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from medly.text import fold_for_search
-from records import audit, coordinator, queries, repository
+from records import audit, coordinator, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
 from scheduling.models import Appointment
@@ -63,18 +62,6 @@ def _readable_patient(request, patient_id):
     return patient
 
 
-def allergy_warnings(prescription, allergies):
-    """Prescribed drugs whose names match a recorded allergy (accent- and case-insensitive)."""
-    folded_allergies = [(allergy, fold_for_search(allergy)) for allergy in allergies]
-    warnings = []
-    for line in prescription:
-        drug = fold_for_search(line["drug"])
-        for allergy, folded in folded_allergies:
-            if folded and (folded in drug or drug in folded):
-                warnings.append((line["drug"], allergy))
-    return warnings
-
-
 @require_http_methods(["GET", "POST"])
 @_roles(Role.DOCTOR)
 def consultation(request, appointment_id):
@@ -115,7 +102,7 @@ def consultation(request, appointment_id):
         if record is None:
             unchecked = [(line["drug"], None) for line in payload["prescription"]]
         else:
-            unchecked = allergy_warnings(payload["prescription"], record.get("allergies", []))
+            unchecked = services.allergy_warnings(payload["prescription"], record.get("allergies", []))
         if not unchecked or request.POST.get("confirm_allergy"):
             return _close(request, appointment, payload, form, prescription, record)
         warnings = unchecked
@@ -232,20 +219,15 @@ def update_record(request, patient_id):
             for error in errors:
                 messages.error(request, error)
         return redirect("records:patient_record", patient_id=patient.pk)
-    before = repository.get_patient_record(patient_id=patient.pk)
-    if before is None:
-        # Registration logged the record document but the records store has not got it yet.
+    try:
+        services.update_blood_type_and_allergies(
+            doctor=request.user, patient_id=patient.pk, blood_type=form.cleaned_data["blood_type"],
+            allergies=form.cleaned_data["allergies"], reason=form.cleaned_data["reason"],
+            ip_address=audit.client_address(request),
+        )
+    except services.RecordNotReady:
         messages.error(request, _("This patient's record is not in the records store yet. Please try again shortly."))
         return redirect("records:patient_record", patient_id=patient.pk)
-    repository.update_record(
-        patient_id=patient.pk, blood_type=form.cleaned_data["blood_type"], allergies=form.cleaned_data["allergies"]
-    )
-    audit.record(
-        user=request.user, action=audit.RECORD_UPDATE, patient_id=patient.pk, ip_address=audit.client_address(request),
-        reason=form.cleaned_data["reason"],
-        before={"blood_type": before.get("blood_type", ""), "allergies": before.get("allergies", [])},
-        after={"blood_type": form.cleaned_data["blood_type"], "allergies": form.cleaned_data["allergies"]},
-    )
     messages.success(request, _("Blood type and allergies updated."))
     return redirect("records:patient_record", patient_id=patient.pk)
 
@@ -262,15 +244,11 @@ def add_addendum(request, patient_id, encounter_id):
         messages.error(request, _("An addendum needs a reason and a text."))
         return redirect("records:patient_record", patient_id=patient.pk)
     addendum_id = form.cleaned_data["addendum_id"] or repository.new_encounter_id()
-    added = repository.add_addendum(
-        encounter_id=encounter_id, patient_id=patient.pk, addendum_id=addendum_id, author_id=request.user.pk,
-        author_name=request.user.get_full_name(), reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
+    added = services.add_addendum(
+        doctor=request.user, patient_id=patient.pk, encounter_id=encounter_id, addendum_id=addendum_id,
+        reason=form.cleaned_data["reason"], text=form.cleaned_data["text"], ip_address=audit.client_address(request),
     )
     if added:
-        audit.record(
-            user=request.user, action=audit.ENCOUNTER_ADDENDUM, patient_id=patient.pk, encounter_id=encounter_id,
-            ip_address=audit.client_address(request), reason=form.cleaned_data["reason"],
-        )
         messages.success(request, _("Addendum added."))
     else:
         messages.info(request, _("This addendum was already added."))
