@@ -15,7 +15,7 @@ def test_one_client_serves_a_process_and_a_forked_child_gets_its_own(monkeypatch
     repository.ping()
 
 
-def test_a_changed_mongo_uri_gets_a_new_client(settings, stoppable_mongo):
+def test_a_changed_mongo_uri_gets_a_new_client(stoppable_mongo):
     client = repository._get_client()
 
     assert client.address[1] == stoppable_mongo.port
