@@ -6,6 +6,7 @@ requests cannot deadlock each other, and MySQL's lock wait is bounded
 (see DATABASE_URL's lock_wait_timeout), so a busy row answers in seconds.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -73,17 +74,15 @@ def _check_no_overlap(*, patient_id, starts_at, ends_at, ignore_appointment_id=N
         raise OverlappingAppointment()
 
 
-class _lock_conflicts_as_busy:
+@contextmanager
+def _lock_conflicts_as_busy():
     """Turn MySQL lock timeouts and deadlocks into a clear "try again" answer."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and issubclass(exc_type, OperationalError) and exc.args:
-            if exc.args[0] in LOCK_CONFLICT_CODES:
-                raise SlotBusy() from exc
-        return False
+    try:
+        yield
+    except OperationalError as exc:
+        if exc.args and exc.args[0] in LOCK_CONFLICT_CODES:
+            raise SlotBusy() from exc
+        raise
 
 
 def book_slot(*, patient, slot_id, booked_by=None):
