@@ -145,6 +145,14 @@ AXES_VERBOSE = False
 PATIENT_CHANGE_CUTOFF_MINUTES = env_int("PATIENT_CHANGE_CUTOFF_MINUTES", 120)
 AVAILABILITY_MAX_DAYS = 180
 
+# --- Cross-store operation log (records/coordinator.py) ----------------------
+# A failed operation is retried after OPERATION_RETRY_BASE_SECONDS, doubling
+# each time up to OPERATION_RETRY_MAX_SECONDS; after OPERATION_ATTENTION_AFTER
+# failures it is flagged "needs attention" (admin, healthz, check_consistency).
+OPERATION_RETRY_BASE_SECONDS = env_int("OPERATION_RETRY_BASE_SECONDS", 30)
+OPERATION_RETRY_MAX_SECONDS = env_int("OPERATION_RETRY_MAX_SECONDS", 60 * 60)
+OPERATION_ATTENTION_AFTER = env_int("OPERATION_ATTENTION_AFTER", 5)
+
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en"
 # Each language is named in itself, so the names are not translated.

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import requires_csrf_token
 
 from medly.outages import is_store_outage
 from records import repository
+from records.operations import operations_health
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ def healthz(request):
         else:
             report[name] = "ok"
     status = 200 if all(value == "ok" for value in report.values()) else 503
+    # Reported, but a stuck operation must not take this container out of rotation.
+    report["operations"] = operations_health()
     return JsonResponse(report, status=status)
 
 

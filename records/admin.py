@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
+from records import audit
 from records.models import AuditEvent, ClinicDetails, Operation
 
 
@@ -14,8 +18,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class AuditedDetailAdmin(ReadOnlyAdmin):
+    """A detail page that shows clinical content leaves an audit event before it is drawn."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_permission(request, obj):
+            audit.record(
+                user=request.user,
+                action=audit.ADMIN_VIEW,
+                patient_id=obj.patient_id,
+                encounter_id=obj.encounter_id,
+                ip_address=audit.client_address(request),
+                object=f"{obj._meta.label_lower}:{obj.pk}",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(AuditedDetailAdmin):
     list_display = ("created_at", "user", "role", "action", "patient", "encounter_id", "ip_address")
     list_filter = ("action", "role", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "patient__email", "encounter_id")
@@ -25,11 +46,27 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Operation)
-class OperationAdmin(ReadOnlyAdmin):
-    list_display = ("pk", "kind", "state", "patient", "appointment", "encounter_id", "attempts", "updated_at")
-    list_filter = ("kind", "state")
+class OperationAdmin(AuditedDetailAdmin):
+    list_display = (
+        "pk",
+        "kind",
+        "state",
+        "needs_attention",
+        "patient",
+        "appointment",
+        "encounter_id",
+        "attempts",
+        "short_error",
+        "next_attempt_at",
+        "updated_at",
+    )
+    list_filter = ("needs_attention", "kind", "state")
     search_fields = ("encounter_id", "patient__email")
     list_select_related = ("patient",)
+
+    @admin.display(description=_("last error"))
+    def short_error(self, operation):
+        return Truncator(operation.last_error).chars(120)
 
 
 @admin.register(ClinicDetails)

@@ -3,10 +3,15 @@
 from records.models import AuditEvent
 
 RECORD_VIEW = "record.view"
+RECORD_CREATE = "record.create"
+# Record edits and addenda are audited before MongoDB is written; this follows when the write then did not happen.
 RECORD_UPDATE = "record.update"
+RECORD_UPDATE_NOT_WRITTEN = "record.update_not_written"
 ENCOUNTER_CLOSE = "encounter.close"
 ENCOUNTER_CLOSE_UNDONE = "encounter.close_undone"
 ENCOUNTER_ADDENDUM = "encounter.addendum"
+ENCOUNTER_ADDENDUM_NOT_WRITTEN = "encounter.addendum_not_written"
+ADMIN_VIEW = "admin.view"
 PRESCRIPTION_PRINT = "prescription.print"
 ACCESS_DENIED = "record.access_denied"
 

@@ -5,6 +5,7 @@ from collections import Counter
 from accounts.models import Role, User
 from records import repository
 from records.models import UNFINISHED_STATES, Operation
+from records.operations import operations_needing_attention
 from scheduling.models import Appointment, AppointmentStatus
 
 
@@ -59,6 +60,8 @@ def find_disagreements():
         problems.append(f"appointment {appointment_id} is still closing")
     for operation in Operation.objects.filter(state__in=UNFINISHED_STATES).values_list("pk", "kind", "state"):
         problems.append("operation {} ({}) is unfinished: {}".format(*operation))
+    for pk, kind, attempts, error in operations_needing_attention().values_list("pk", "kind", "attempts", "last_error"):
+        problems.append(f"operation {pk} ({kind}) needs attention after {attempts} failed attempt(s): {error}")
 
     patient_ids = set(User.objects.filter(role=Role.PATIENT).values_list("pk", flat=True))
     record_counts = Counter(record_patient_ids)

@@ -7,50 +7,72 @@ stores"):
 1. prepare  — MySQL: the operation row with the whole payload; the appointment becomes ``closing``.
 2. write    — MongoDB: the encounter as ``pending`` under the id chosen in step 1.
 3. commit   — MySQL: the appointment ``completed`` with its encounter id; the operation ``committed``.
+   Both UPDATEs must change exactly one row, or the transaction is rolled back
+   (``CommitConflict``): the operation is never silently marked done.
 4. finalize — MongoDB: the encounter ``final``; the operation ``done``.
 
-An unreachable store leaves the operation where it is; ``roll_forward``
-(``manage.py reconcile``) finishes it later. A document MongoDB can never
-accept is compensated: the pending encounter is removed, the appointment is
-``scheduled`` again and the operation ``aborted``.
+Every operation is handled on its own, so one bad operation never holds up
+the others:
+
+- An unreachable store leaves the operation where it is, with the error kept
+  on it; ``roll_forward`` (``manage.py reconcile``) finishes it once the store
+  is back. It does not count as a failure of the operation.
+- A document MongoDB refuses before the commit is compensated: the pending
+  encounter is removed, the appointment is ``scheduled`` again, the operation
+  ``aborted`` (its ``live_appointment`` emptied, so the close can be tried
+  again) and the doctor is told (at once, or on the agenda when reconcile did it).
+- A refusal after the commit (at finalize) is never compensated: MySQL already
+  says the consultation is completed and the doctor was told so, and undoing it
+  would mean deleting a signed note. The operation stays ``committed`` with the
+  whole note in its payload and is flagged "needs attention" at once, for a
+  person to fix; reconcile keeps retrying it.
+- Any other failure (a MySQL error, a PyMongo error the repository does not
+  map, any exception) is recorded on the operation: ``attempts`` counted in the
+  UPDATE itself, ``last_error``, and ``next_attempt_at`` with exponential
+  backoff (OPERATION_RETRY_BASE_SECONDS doubling up to
+  OPERATION_RETRY_MAX_SECONDS). After OPERATION_ATTENTION_AFTER failures the
+  operation "needs attention": Django admin, ``check_consistency``,
+  ``/healthz`` and the doctor's agenda show it.
 """
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Role
 from records import audit, repository
-from records.models import Operation, OperationKind, OperationState
+from records.exceptions import (
+    CommitConflict,
+    ConsultationError,
+    ConsultationNotOpen,
+    ConsultationRejected,
+    NotTheDoctor,
+)
+from records.models import UNFINISHED_STATES, Operation, OperationKind, OperationState
 from scheduling.models import Appointment, AppointmentStatus
+
+__all__ = [
+    "CloseResult",
+    "ConsultationError",
+    "ConsultationNotOpen",
+    "ConsultationRejected",
+    "NotTheDoctor",
+    "close_consultation",
+    "create_record_now",
+    "log_record_creation",
+    "roll_forward",
+    "unfinished_operations",
+]
 
 logger = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 60
-
-
-class ConsultationError(Exception):
-    pass
-
-
-class ConsultationNotOpen(ConsultationError):
-    """The appointment is not scheduled (already closing or closed, cancelled...)."""
-
-    def __init__(self, status):
-        super().__init__(status)
-        self.status = status
-
-
-class NotTheDoctor(ConsultationError):
-    pass
-
-
-class ConsultationRejected(ConsultationError):
-    """The records store refused the document for good; nothing was kept."""
+ERROR_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -60,60 +82,116 @@ class CloseResult:
     finished: bool  # False: safe in the log, waiting for the records store
 
 
-# Test hooks: a test sets one to a callable to make the process "die" at that boundary.
-HOOKS = {"after_prepare": None, "after_write": None, "after_commit": None}
-
-
-def _hook(name):
-    hook = HOOKS.get(name)
-    if hook is not None:
-        hook()
+def _due(now):
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
 
 
 def _claim(operation_id, *, now=None):
-    """Take the operation for CLAIM_SECONDS if nobody holds it; True if this caller got it."""
+    """Take a due operation for CLAIM_SECONDS if nobody holds it; True if this caller got it."""
     now = now or timezone.now()
-    claimed = Operation.objects.filter(
-        pk=operation_id, state__in=(OperationState.PREPARED, OperationState.COMMITTED),
-    ).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    claimed = (
+        Operation.objects.filter(pk=operation_id, state__in=UNFINISHED_STATES)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(_due(now))
+        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
     return claimed == 1
 
 
-def _release(operation_id, error=""):
-    Operation.objects.filter(pk=operation_id).update(claimed_until=None, last_error=error[:2000])
+def _describe(exc):
+    return f"{type(exc).__name__}: {exc}"[:ERROR_LIMIT]
 
 
-def _release_quietly(operation_id, error):
+def _release(operation_id, error):
+    """An outage: keep the error, let the next reconcile try again at once."""
     try:
-        _release(operation_id, error)
+        Operation.objects.filter(pk=operation_id).update(claimed_until=None, last_error=error[:ERROR_LIMIT])
     except DatabaseError:
         logger.warning("could not release operation %s; its claim runs out by itself", operation_id)
+
+
+def retry_delay(attempts):
+    """How long reconcile leaves an operation alone after its ``attempts``-th failure."""
+    base = settings.OPERATION_RETRY_BASE_SECONDS
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), settings.OPERATION_RETRY_MAX_SECONDS))
+
+
+def _record_failure(operation_id, error, *, attention=False):
+    """Count one failed attempt, keep its error and back off; flag the operation once it keeps failing."""
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            unfinished = Operation.objects.filter(pk=operation_id, state__in=UNFINISHED_STATES)
+            if not unfinished.update(attempts=F("attempts") + 1, last_error=error[:ERROR_LIMIT], claimed_until=None):
+                return
+            # The row is locked by the UPDATE above until this transaction ends.
+            attempts = unfinished.values_list("attempts", flat=True).get()
+            changes = {"next_attempt_at": now + retry_delay(attempts)}
+            if attention or attempts >= settings.OPERATION_ATTENTION_AFTER:
+                changes["needs_attention"] = True
+            unfinished.update(**changes)
+    except DatabaseError:
+        logger.exception("could not record the failure of operation %s; its claim runs out by itself", operation_id)
+    logger.warning("operation %s failed: %s", operation_id, error)
+
+
+def _run(operation):
+    """Carry the claimed operation as far as it goes; returns its state afterwards. Never raises Exception."""
+    try:
+        if operation.kind == OperationKind.CREATE_RECORD:
+            _create_record(operation)
+        else:
+            if operation.state == OperationState.PREPARED:
+                repository.insert_pending_encounter(
+                    encounter_id=operation.encounter_id, document=_mongo_document(operation)
+                )
+                _commit(operation)
+            _finalize(operation)
+        return OperationState.DONE
+    except repository.RecordsUnavailable as exc:
+        _release(operation.pk, _describe(exc))
+    except repository.InvalidRecord as exc:
+        if operation.kind == OperationKind.CLOSE_CONSULTATION and operation.state == OperationState.PREPARED:
+            if _abort(operation, str(exc)):
+                return OperationState.ABORTED
+        else:
+            # After the commit (or for a record document) there is nothing safe to undo: see the docstring.
+            _record_failure(operation.pk, _describe(exc), attention=True)
+    except CommitConflict as exc:
+        _record_failure(operation.pk, _describe(exc), attention=True)
+    except Exception as exc:  # a poison operation must not stop the others; the error is kept on it
+        logger.exception("operation %s failed", operation.pk)
+        _record_failure(operation.pk, _describe(exc))
+    return operation.state
 
 
 # --- patient records -----------------------------------------------------------
 
 
-def log_record_creation(*, patient, blood_type, allergies):
-    """Inside the caller's MySQL transaction: log the record document to create."""
-    return Operation.objects.create(
-        kind=OperationKind.CREATE_RECORD,
-        patient=patient,
-        payload={"blood_type": blood_type, "allergies": list(allergies)},
-        claimed_until=timezone.now() + timedelta(seconds=CLAIM_SECONDS),
-    )
+def log_record_creation(*, patient, blood_type, allergies, actor=None, ip_address=None):
+    """Inside the caller's MySQL transaction: log the record document to create, and audit it."""
+    payload = {"blood_type": blood_type, "allergies": list(allergies)}
+    with transaction.atomic():
+        operation = Operation.objects.create(
+            kind=OperationKind.CREATE_RECORD,
+            patient=patient,
+            payload=payload,
+            claimed_until=timezone.now() + timedelta(seconds=CLAIM_SECONDS),
+        )
+        audit.record(
+            user=actor or patient,
+            action=audit.RECORD_CREATE,
+            patient_id=patient.pk,
+            ip_address=ip_address,
+            operation=operation.pk,
+            after=payload,
+        )
+    return operation
 
 
 def create_record_now(operation_id):
-    """Try to write the logged record document now; an outage leaves it to reconcile."""
-    try:
-        _create_record(Operation.objects.get(pk=operation_id))
-    except repository.RecordsUnavailable as exc:
-        logger.warning("record for operation %s waits for MongoDB: %s", operation_id, exc)
-        _release(operation_id, str(exc))
-        return False
-    return True
+    """Try to write the logged record document now; anything in the way leaves it to reconcile."""
+    return _run(Operation.objects.get(pk=operation_id)) == OperationState.DONE
 
 
 def _create_record(operation):
@@ -122,8 +200,12 @@ def _create_record(operation):
         blood_type=operation.payload.get("blood_type", ""),
         allergies=operation.payload.get("allergies", []),
     )
-    Operation.objects.filter(pk=operation.pk).update(
-        state=OperationState.DONE, claimed_until=None, last_error=""
+    _mark_done(operation, UNFINISHED_STATES)
+
+
+def _mark_done(operation, from_states):
+    Operation.objects.filter(pk=operation.pk, state__in=from_states).update(
+        state=OperationState.DONE, claimed_until=None, last_error="", next_attempt_at=None, needs_attention=False
     )
 
 
@@ -133,27 +215,16 @@ def _create_record(operation):
 def close_consultation(*, appointment_id, doctor, payload, ip_address=None):
     """Close the appointment's consultation into the patient's record. See the module docstring."""
     operation = _prepare(appointment_id=appointment_id, doctor=doctor, payload=payload, ip_address=ip_address)
-    _hook("after_prepare")
-    try:
-        _write(operation)
-        _hook("after_write")
-        _commit(operation)
-        _hook("after_commit")
-        _finalize(operation)
-    except repository.InvalidRecord as exc:
-        _abort(operation, str(exc))
-        raise ConsultationRejected(str(exc)) from exc
-    except (repository.RecordsUnavailable, DatabaseError) as exc:
-        # The payload is safe in the operation log; reconcile finishes the rest.
-        logger.warning("consultation %s left for reconcile: %s", operation.pk, exc)
-        _release_quietly(operation.pk, str(exc))
-        return CloseResult(operation.pk, operation.encounter_id, finished=False)
-    return CloseResult(operation.pk, operation.encounter_id, finished=True)
+    state = _run(operation)
+    if state == OperationState.ABORTED:
+        raise ConsultationRejected(operation.last_error)
+    # Anything else: the payload is safe in the operation log and reconcile finishes the rest.
+    return CloseResult(operation.pk, operation.encounter_id, finished=state == OperationState.DONE)
 
 
 def _prepare(*, appointment_id, doctor, payload, ip_address):
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         appointment = Appointment.objects.select_for_update().get(pk=appointment_id)
         if doctor.role != Role.DOCTOR or appointment.doctor_id != doctor.pk:
             raise NotTheDoctor()
@@ -169,20 +240,29 @@ def _prepare(*, appointment_id, doctor, payload, ip_address):
             "created_at": now.isoformat(),
             "addenda": [],
         }
-        operation = Operation.objects.create(
-            kind=OperationKind.CLOSE_CONSULTATION,
-            patient_id=appointment.patient_id,
-            appointment=appointment,
-            encounter_id=encounter_id,
-            payload=document,
-            author=doctor,
-            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-        )
+        try:
+            with transaction.atomic():
+                operation = Operation.objects.create(
+                    kind=OperationKind.CLOSE_CONSULTATION,
+                    patient_id=appointment.patient_id,
+                    appointment=appointment,
+                    live_appointment=appointment,
+                    encounter_id=encounter_id,
+                    payload=document,
+                    author=doctor,
+                    claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                )
+        except IntegrityError:
+            # Another close of this appointment is still live although the appointment says scheduled.
+            raise ConsultationNotOpen(appointment.status) from None
         appointment.status = AppointmentStatus.CLOSING
         appointment.save(update_fields=["status"])
         audit.record(
-            user=doctor, action=audit.ENCOUNTER_CLOSE, patient_id=appointment.patient_id,
-            encounter_id=encounter_id, ip_address=ip_address,
+            user=doctor,
+            action=audit.ENCOUNTER_CLOSE,
+            patient_id=appointment.patient_id,
+            encounter_id=encounter_id,
+            ip_address=ip_address,
         )
     return operation
 
@@ -193,81 +273,79 @@ def _mongo_document(operation):
     return document
 
 
-def _write(operation):
-    Operation.objects.filter(pk=operation.pk).update(attempts=operation.attempts + 1)
-    repository.insert_pending_encounter(encounter_id=operation.encounter_id, document=_mongo_document(operation))
-
-
 def _commit(operation):
-    with transaction.atomic():
-        Appointment.objects.filter(pk=operation.appointment_id, status=AppointmentStatus.CLOSING).update(
+    with transaction.atomic(durable=True):
+        completed = Appointment.objects.filter(pk=operation.appointment_id, status=AppointmentStatus.CLOSING).update(
             status=AppointmentStatus.COMPLETED, encounter_id=operation.encounter_id
         )
-        Operation.objects.filter(pk=operation.pk, state=OperationState.PREPARED).update(
+        committed = Operation.objects.filter(pk=operation.pk, state=OperationState.PREPARED).update(
             state=OperationState.COMMITTED
         )
+        if (completed, committed) != (1, 1):
+            raise CommitConflict(
+                f"commit changed {completed} appointment row(s) and {committed} operation row(s), not 1 and 1: "
+                f"appointment {operation.appointment_id} is no longer closing or the operation was moved on"
+            )
+    operation.state = OperationState.COMMITTED
 
 
 def _finalize(operation):
     if not repository.finalize_encounter(encounter_id=operation.encounter_id):
         # The pending document is gone (the store lost it): write it again from the log.
-        _write(operation)
+        repository.insert_pending_encounter(encounter_id=operation.encounter_id, document=_mongo_document(operation))
         repository.finalize_encounter(encounter_id=operation.encounter_id)
-    Operation.objects.filter(pk=operation.pk, state=OperationState.COMMITTED).update(
-        state=OperationState.DONE, claimed_until=None, last_error=""
-    )
+    _mark_done(operation, (OperationState.COMMITTED,))
 
 
 def _abort(operation, reason):
+    """Undo a close MongoDB refused before the commit; False if that has to wait for the store."""
     try:
         repository.delete_pending_encounter(encounter_id=operation.encounter_id)
-    except repository.RecordsUnavailable:
-        # Nothing can have been written if the store is down; reconcile checks again.
-        _release(operation.pk, reason)
-        return
-    with transaction.atomic():
+    except repository.RecordsUnavailable as exc:
+        _release(operation.pk, _describe(exc))
+        return False
+    with transaction.atomic(durable=True):
         Appointment.objects.filter(pk=operation.appointment_id, status=AppointmentStatus.CLOSING).update(
             status=AppointmentStatus.SCHEDULED
         )
         aborted = Operation.objects.filter(pk=operation.pk, state=OperationState.PREPARED).update(
-            state=OperationState.ABORTED, claimed_until=None, last_error=reason[:2000]
+            state=OperationState.ABORTED,
+            live_appointment=None,
+            claimed_until=None,
+            last_error=reason[:ERROR_LIMIT],
+            next_attempt_at=None,
+            needs_attention=False,
         )
-        if aborted:
-            # The close was audited when it was prepared; the audit trail must show it was undone.
-            audit.record(
-                user=operation.author, action=audit.ENCOUNTER_CLOSE_UNDONE, patient_id=operation.patient_id,
-                encounter_id=operation.encounter_id, reason=reason[:500],
-            )
+        if not aborted:
+            transaction.set_rollback(True)
+            return False
+        # The close was audited when it was prepared; the audit trail must show it was undone.
+        audit.record(
+            user=operation.author,
+            action=audit.ENCOUNTER_CLOSE_UNDONE,
+            patient_id=operation.patient_id,
+            encounter_id=operation.encounter_id,
+            reason=reason[:500],
+        )
+    operation.state = OperationState.ABORTED
+    operation.last_error = reason[:ERROR_LIMIT]
+    return True
 
 
 # --- reconcile -----------------------------------------------------------------
 
 
-def unfinished_operations():
-    return Operation.objects.filter(state__in=(OperationState.PREPARED, OperationState.COMMITTED)).order_by("pk")
+def unfinished_operations(*, now=None):
+    """Unfinished operations whose next attempt is due, oldest first."""
+    now = now or timezone.now()
+    return Operation.objects.filter(state__in=UNFINISHED_STATES).filter(_due(now)).order_by("pk")
 
 
 def roll_forward(operation_id):
-    """Finish (or compensate) one unfinished operation if nobody else holds it.
+    """Finish (or compensate) one unfinished operation if it is due and nobody else holds it.
 
-    Returns the operation's state afterwards, or None if another worker holds it.
+    Returns the operation's state afterwards, or None if it is held elsewhere or not due.
     """
     if not _claim(operation_id):
         return None
-    operation = Operation.objects.get(pk=operation_id)
-    try:
-        if operation.kind == OperationKind.CREATE_RECORD:
-            _create_record(operation)
-        elif operation.state == OperationState.PREPARED:
-            try:
-                _write(operation)
-            except repository.InvalidRecord as exc:
-                _abort(operation, str(exc))
-                return Operation.objects.get(pk=operation_id).state
-            _commit(operation)
-            _finalize(operation)
-        else:
-            _finalize(operation)
-    except repository.RecordsUnavailable as exc:
-        _release(operation_id, str(exc))
-    return Operation.objects.get(pk=operation_id).state
+    return _run(Operation.objects.get(pk=operation_id))

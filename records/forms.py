@@ -129,6 +129,8 @@ class RecordForm(forms.Form):
         label=_("Allergies"), required=False, max_length=1000, help_text=_("Separate them with commas.")
     )
     reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+    # The record's version when the page was drawn: an edit made on older values is refused.
+    version = forms.IntegerField(min_value=0, max_value=2**31, widget=forms.HiddenInput)
 
     def clean_allergies(self):
         allergies = []

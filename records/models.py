@@ -26,16 +26,26 @@ class Operation(models.Model):
         _("state"), max_length=12, choices=OperationState.choices, default=OperationState.PREPARED
     )
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    appointment = models.OneToOneField(
+    appointment = models.ForeignKey(
         "scheduling.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
+    # Holds the appointment id while the operation is live and NULL once it is
+    # aborted: one live close per appointment, and a close may be retried after
+    # an abort (MySQL has no partial unique index; NULLs never collide).
+    live_appointment = models.OneToOneField(
+        "scheduling.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        editable=False,
     )
     encounter_id = models.CharField(_("encounter id"), max_length=24, blank=True, default="")
     payload = models.JSONField(_("payload"))
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    # reconcile leaves a failed operation alone until then (exponential backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    needs_attention = models.BooleanField(_("needs attention"), default=False)
     # Whoever works on the operation holds it until this time; a crashed
     # worker's claim simply runs out and reconcile takes over.
     claimed_until = models.DateTimeField(null=True, blank=True)

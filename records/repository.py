@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from medly.outages import StoreUnavailable
+from records.exceptions import RecordChanged
 
 BLOOD_TYPES = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
@@ -144,6 +145,7 @@ def create_patient_record(*, patient_id, blood_type, allergies):
         "patient_id": patient_id,
         "blood_type": blood_type,
         "allergies": _clean_allergies(allergies),
+        "version": 1,
         "created_at": timezone.now(),
     }
     with _translate_errors():
@@ -151,8 +153,12 @@ def create_patient_record(*, patient_id, blood_type, allergies):
 
 
 def get_patient_record(*, patient_id):
+    """The record document; ``version`` is 0 on documents written before records were versioned."""
     with _translate_errors():
-        return _records().find_one({"patient_id": patient_id}, {"_id": 0})
+        document = _records().find_one({"patient_id": patient_id}, {"_id": 0})
+    if document is not None:
+        document.setdefault("version", 0)
+    return document
 
 
 def delete_patient_record(*, patient_id):
@@ -165,14 +171,27 @@ def list_record_patient_ids():
         return [doc["patient_id"] for doc in _records().find({}, {"patient_id": 1, "_id": 0})]
 
 
-def update_record(*, patient_id, blood_type, allergies):
+def update_record(*, patient_id, blood_type, allergies, version):
+    """Change the record only if it is still at ``version`` (the one the editor saw); it moves to version + 1.
+
+    Raises RecordChanged with the current document if someone else changed it first.
+    """
     if blood_type not in ("", *BLOOD_TYPES):
         raise InvalidRecord(f"unknown blood type {blood_type!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise InvalidRecord("version must be a whole number")
     changes = {"blood_type": blood_type, "allergies": _clean_allergies(allergies), "updated_at": timezone.now()}
+    # A document from before versioning has no version field; null matches a missing field.
+    expected = {"$in": [0, None]} if version == 0 else version
     with _translate_errors():
-        result = _records().update_one({"patient_id": patient_id}, {"$set": changes})
+        result = _records().update_one(
+            {"patient_id": patient_id, "version": expected}, {"$set": changes, "$inc": {"version": 1}}
+        )
     if result.matched_count == 0:
-        raise InvalidRecord(f"patient {patient_id} has no record")
+        current = get_patient_record(patient_id=patient_id)
+        if current is None:
+            raise InvalidRecord(f"patient {patient_id} has no record")
+        raise RecordChanged(current)
 
 
 # --- encounters -------------------------------------------------------------

@@ -196,6 +196,8 @@ def _record_page(request, patient):
         "can_write": can_write,
         "record_form": RecordForm(initial={
             "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
+            # A record still waiting in the log will be created as version 1 with these values.
+            "version": record.get("version", 1),
         }),
     })
 
@@ -222,9 +224,18 @@ def update_record(request, patient_id):
     try:
         services.update_blood_type_and_allergies(
             doctor=request.user, patient_id=patient.pk, blood_type=form.cleaned_data["blood_type"],
-            allergies=form.cleaned_data["allergies"], reason=form.cleaned_data["reason"],
-            ip_address=audit.client_address(request),
+            allergies=form.cleaned_data["allergies"], version=form.cleaned_data["version"],
+            reason=form.cleaned_data["reason"], ip_address=audit.client_address(request),
         )
+    except services.RecordChanged as changed:
+        messages.error(request, _(
+            "Someone changed this record after you opened the page, so nothing was saved. It now reads: "
+            "blood type %(blood_type)s; allergies: %(allergies)s. Please make your change again on these values."
+        ) % {
+            "blood_type": changed.current.get("blood_type") or _("unknown"),
+            "allergies": ", ".join(changed.current.get("allergies", [])) or _("none recorded"),
+        })
+        return redirect("records:patient_record", patient_id=patient.pk)
     except services.RecordNotReady:
         messages.error(request, _("This patient's record is not in the records store yet. Please try again shortly."))
         return redirect("records:patient_record", patient_id=patient.pk)

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from medly.text import fold_for_search
+from records.operations import close_problem
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
 
 DOCTOR_PAGE_DAYS = 60
@@ -111,6 +112,7 @@ def doctor_agenda(doctor, *, first_day, days):
         Appointment.objects.filter(doctor=doctor, starts_at__gte=start, starts_at__lt=end)
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("patient")
+        .annotate(close_problem=close_problem())
         .order_by("starts_at")
     )
     by_day = dict(group_by_local_day(appointments, key=lambda appointment: appointment.starts_at))

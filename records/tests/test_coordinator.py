@@ -1,6 +1,7 @@
 """Closing a consultation across MySQL and MongoDB: every boundary of the protocol, with real stores."""
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 
@@ -18,18 +19,32 @@ from scheduling.models import Appointment, AppointmentStatus
 
 
 class ProcessDied(BaseException):
-    """Raised at a hook: nothing after it runs, as if the worker had been killed."""
+    """Raised at a patch point: nothing after it runs, as if the worker had been killed."""
 
 
-@pytest.fixture
-def die_at(monkeypatch):
-    def arm(boundary):
-        def die():
-            raise ProcessDied(boundary)
+# Each boundary of the protocol, as the step that would run right after it.
+BOUNDARIES = {
+    "after_prepare": (repository, "insert_pending_encounter"),
+    "after_write": (coordinator, "_commit"),
+    "after_commit": (repository, "finalize_encounter"),
+}
 
-        monkeypatch.setitem(coordinator.HOOKS, boundary, die)
 
-    return arm
+@contextmanager
+def patched_step(boundary, replacement):
+    """Replace the step right after ``boundary`` for the duration of the block; it gets the original."""
+    target, name = BOUNDARIES[boundary]
+    original = getattr(target, name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(target, name, lambda *args, **kwargs: replacement(original, *args, **kwargs))
+        yield
+
+
+def dying_at(boundary):
+    def die(original, *args, **kwargs):
+        raise ProcessDied(boundary)
+
+    return patched_step(boundary, die)
 
 
 def close(appointment, **payload_overrides):
@@ -41,6 +56,13 @@ def close(appointment, **payload_overrides):
 def claims_run_out():
     """What happens when a dead worker's claim expires."""
     Operation.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+
+
+def backoff_runs_out():
+    """What happens when a failed operation's next attempt falls due."""
+    Operation.objects.filter(next_attempt_at__isnull=False).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
 
 
 def reconcile():
@@ -87,13 +109,10 @@ def test_a_close_writes_both_stores_and_leaves_no_disagreement():
         ("after_commit", AppointmentStatus.COMPLETED, ["pending"]),
     ],
 )
-def test_a_worker_dying_at_each_boundary_is_finished_by_reconcile(
-    die_at, boundary, appointment_status, encounter_states
-):
+def test_a_worker_dying_at_each_boundary_is_finished_by_reconcile(boundary, appointment_status, encounter_states):
     appointment = appointment_with_record()
-    die_at(boundary)
 
-    with pytest.raises(ProcessDied):
+    with dying_at(boundary), pytest.raises(ProcessDied):
         close(appointment)
 
     appointment.refresh_from_db()
@@ -132,11 +151,15 @@ def test_mongodb_stopped_before_the_close_loses_nothing(stoppable_mongo):
 
 
 @pytest.mark.django_db
-def test_mongodb_stopped_during_the_close_loses_nothing(stoppable_mongo, monkeypatch):
+def test_mongodb_stopped_during_the_close_loses_nothing(stoppable_mongo):
     appointment = appointment_with_record()
-    monkeypatch.setitem(coordinator.HOOKS, "after_commit", stoppable_mongo.stop)
 
-    result = close(appointment)
+    def stop_first(finalize, **kwargs):
+        stoppable_mongo.stop()
+        return finalize(**kwargs)
+
+    with patched_step("after_commit", stop_first):
+        result = close(appointment)
 
     assert not result.finished
     appointment.refresh_from_db()
@@ -173,16 +196,16 @@ def test_mysql_failing_at_commit_leaves_the_note_safe_for_reconcile():
     with connection.cursor() as cursor:
         cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
 
-    def lock_before_commit():
+    def lock_before_commit(commit, operation):
         holder.start()
         locked.wait(timeout=10)
+        return commit(operation)
 
     holder = threading.Thread(target=hold_the_appointment_row)
-    coordinator.HOOKS["after_write"] = lock_before_commit
     try:
-        result = close(appointment)
+        with patched_step("after_write", lock_before_commit):
+            result = close(appointment)
     finally:
-        coordinator.HOOKS["after_write"] = None
         release.set()
         holder.join(timeout=30)
 
@@ -190,8 +213,11 @@ def test_mysql_failing_at_commit_leaves_the_note_safe_for_reconcile():
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CLOSING
     assert [e["state"] for e in encounters_of(appointment)] == ["pending"]
+    failed = Operation.objects.get(pk=result.operation_id)
+    assert (failed.attempts, failed.needs_attention) == (1, False)
+    assert "Lock wait timeout" in failed.last_error
 
-    claims_run_out()
+    backoff_runs_out()
     reconcile()
 
     assert_closed_exactly_once(appointment)
@@ -210,7 +236,8 @@ def test_a_document_mongodb_refuses_is_compensated_and_nothing_is_kept():
     assert Operation.objects.get().state == OperationState.ABORTED
     assert find_disagreements() == []
     assert list(AuditEvent.objects.order_by("pk").values_list("action", flat=True)) == [
-        "encounter.close", "encounter.close_undone",
+        "encounter.close",
+        "encounter.close_undone",
     ]
 
 
@@ -252,17 +279,25 @@ def test_two_tabs_submitting_at_once_close_it_once():
 
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)
-def test_two_reconcilers_racing_never_both_act_on_one_operation(die_at):
+def test_two_reconcilers_racing_never_both_act_on_one_operation(monkeypatch):
     appointment = appointment_with_record()
-    die_at("after_prepare")
-    with pytest.raises(ProcessDied):
+    with dying_at("after_prepare"), pytest.raises(ProcessDied):
         close(appointment)
     claims_run_out()
     operation = Operation.objects.get()
+    writes = []
+    insert = repository.insert_pending_encounter
+
+    def counted_insert(**kwargs):
+        writes.append(kwargs["encounter_id"])
+        return insert(**kwargs)
+
+    monkeypatch.setattr(repository, "insert_pending_encounter", counted_insert)
 
     outcomes = race(*[lambda: coordinator.roll_forward(operation.pk)] * 4)
 
     assert sorted(map(str, outcomes)) == ["None", "None", "None", "done"]
+    assert writes == [operation.encounter_id]
     operation.refresh_from_db()
-    assert operation.attempts == 1
+    assert operation.attempts == 0
     assert_closed_exactly_once(appointment)

@@ -29,7 +29,7 @@ def test_updating_a_record_that_is_not_in_the_store_yet_changes_nothing():
 
     with pytest.raises(services.RecordNotReady):
         services.update_blood_type_and_allergies(
-            doctor=DoctorFactory(), patient_id=patient.pk, blood_type="A+", allergies=[], reason="Lab result"
+            doctor=DoctorFactory(), patient_id=patient.pk, blood_type="A+", allergies=[], version=1, reason="Lab result"
         )
 
     assert repository.get_patient_record(patient_id=patient.pk) is None
