@@ -20,6 +20,8 @@ def register_patient(*, email, password, first_name, last_name, date_of_birth, s
         )
         PatientProfile.objects.create(user=user, date_of_birth=date_of_birth, sex=sex, curp=curp or None)
         PrivacyConsent.objects.create(user=user, notice_version=settings.PRIVACY_NOTICE_VERSION, ip_address=ip_address)
-        operation = coordinator.log_record_creation(patient=user, blood_type=blood_type, allergies=allergies)
+        operation = coordinator.log_record_creation(
+            patient=user, blood_type=blood_type, allergies=allergies, ip_address=ip_address
+        )
     coordinator.create_record_now(operation.pk)
     return user

@@ -22,7 +22,8 @@ class AuditedDetailAdmin(ReadOnlyAdmin):
     """A detail page that shows clinical content leaves an audit event before it is drawn."""
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
+        # Only a GET draws the page: these admins refuse every POST.
+        obj = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
         if obj is not None and self.has_view_permission(request, obj):
             audit.record(
                 user=request.user,

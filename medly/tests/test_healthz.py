@@ -21,7 +21,7 @@ def health(client):
 
 @pytest.mark.django_db
 def test_it_reports_every_store_ok(client):
-    assert health(client) == (200, {"mysql": "ok", "mongo": "ok", "redis": "ok"})
+    assert health(client) == (200, {"mysql": "ok", "mongo": "ok", "redis": "ok", "operations": "ok"})
 
 
 @pytest.mark.django_db
@@ -30,17 +30,17 @@ def test_it_reports_mongo_down_when_the_embedded_server_is_stopped(client, stopp
 
     stoppable_mongo.stop()
 
-    assert health(client) == (503, {"mysql": "ok", "mongo": "down", "redis": "ok"})
+    assert health(client) == (503, {"mysql": "ok", "mongo": "down", "redis": "ok", "operations": "ok"})
 
     stoppable_mongo.start()
-    assert health(client) == (200, {"mysql": "ok", "mongo": "ok", "redis": "ok"})
+    assert health(client) == (200, {"mysql": "ok", "mongo": "ok", "redis": "ok", "operations": "ok"})
 
 
 @pytest.mark.django_db
 def test_it_reports_redis_down_when_redis_is_unreachable(client, settings):
     settings.CACHES = DEAD_REDIS
 
-    assert health(client) == (503, {"mysql": "ok", "mongo": "ok", "redis": "down"})
+    assert health(client) == (503, {"mysql": "ok", "mongo": "ok", "redis": "down", "operations": "ok"})
 
 
 @pytest.mark.mysql
@@ -56,4 +56,4 @@ def test_it_reports_mysql_down_when_the_database_is_unreachable(client):
         connection.settings_dict.clear()
         connection.settings_dict.update(original)
 
-    assert (status, report) == (503, {"mysql": "down", "mongo": "ok", "redis": "ok"})
+    assert (status, report) == (503, {"mysql": "down", "mongo": "ok", "redis": "ok", "operations": "unknown"})

@@ -38,7 +38,7 @@ class Clinic:
 
 
 POSTS = {
-    "update record": {"blood_type": "A+", "allergies": "penicilina, látex", "reason": "Lab result"},
+    "update record": {"blood_type": "A+", "allergies": "penicilina, látex", "reason": "Lab result", "version": "1"},
     "addendum": {"reason": "Typo in the dose", "text": "The dose is 500 mg."},
 }
 

@@ -133,3 +133,27 @@ def test_the_clinic_details_are_edited_once_in_admin_and_never_deleted(superuser
     assert second_add.status_code == 403
     assert delete.status_code == 403
     assert ClinicDetails.current().name == "Clínica Medly"
+
+
+def test_opening_an_audit_event_with_its_before_and_after_is_itself_audited(superuser_client, closed):
+    appointment, _ = closed
+    change = audit.record(
+        user=appointment.doctor, action=audit.RECORD_UPDATE, patient_id=appointment.patient_id, reason="Card",
+        before={"blood_type": "O+", "allergies": []}, after={"blood_type": "A+", "allergies": ["látex"]},
+    )
+
+    page = superuser_client.get(f"/admin/records/auditevent/{change.pk}/change/")
+
+    assert page.status_code == 200
+    assert "látex" in page.content.decode()
+    viewed = AuditEvent.objects.get(action="admin.view")
+    assert (viewed.user, viewed.patient, viewed.detail) == (
+        page.wsgi_request.user, appointment.patient, {"object": f"records.auditevent:{change.pk}"}
+    )
+
+
+def test_lists_in_admin_are_not_audited_as_reads_of_a_note(superuser_client, closed):
+    superuser_client.get("/admin/records/operation/")
+    superuser_client.get("/admin/records/auditevent/")
+
+    assert not AuditEvent.objects.filter(action="admin.view").exists()

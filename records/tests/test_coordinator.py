@@ -2,16 +2,18 @@
 
 import threading
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.services import register_patient
 from medly.tests.racing import race
-from records import coordinator, repository
+from records import audit, coordinator, repository
 from records.consistency import find_disagreements
 from records.models import AuditEvent, Operation, OperationState
 from records.tests.helpers import appointment_with_record, consultation_payload, encounters_of
@@ -301,3 +303,36 @@ def test_two_reconcilers_racing_never_both_act_on_one_operation(monkeypatch):
     operation.refresh_from_db()
     assert operation.attempts == 0
     assert_closed_exactly_once(appointment)
+
+
+@pytest.mark.django_db
+def test_the_record_created_at_sign_up_is_audited_with_its_operation():
+    user = register(ip_address="10.0.0.9")
+
+    operation = Operation.objects.get(patient=user)
+    event = AuditEvent.objects.get(action="record.create")
+    assert (event.user, event.patient, event.ip_address) == (user, user, "10.0.0.9")
+    assert event.detail == {"operation": operation.pk, "after": {"blood_type": "A+", "allergies": ["látex"]}}
+    assert operation.state == OperationState.DONE
+
+
+@pytest.mark.django_db
+def test_a_sign_up_whose_audit_cannot_be_written_logs_no_record_operation(monkeypatch):
+    def mysql_fails(**kwargs):
+        raise DatabaseError("(2006, 'MySQL server has gone away')")
+
+    monkeypatch.setattr(audit, "record", mysql_fails)
+
+    with pytest.raises(DatabaseError):
+        register()
+
+    assert not Operation.objects.exists()
+    assert not User.objects.exists()
+    assert repository.list_record_patient_ids() == []
+
+
+def register(**kwargs):
+    return register_patient(
+        email="ana@example.com", password="a-long-password-2026", first_name="Ana", last_name="Gómez",
+        date_of_birth=date(1990, 1, 2), sex="F", blood_type="A+", allergies=["látex"], **kwargs,
+    )

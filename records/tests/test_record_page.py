@@ -81,7 +81,7 @@ def test_the_treating_doctor_updates_blood_type_and_allergies_with_an_audited_be
     client.force_login(appointment.doctor)
 
     response = client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "A-", "allergies": "penicilina,  látex , ", "reason": "Blood bank card",
+        "blood_type": "A-", "allergies": "penicilina,  látex , ", "reason": "Blood bank card", "version": "1",
     })
 
     assert response.status_code == 302
@@ -103,7 +103,7 @@ def test_repeated_allergies_are_kept_once_and_audited_as_kept(client, closed):
     client.force_login(appointment.doctor)
 
     client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "O+", "allergies": "Látex, látex, penicilina, PENICILINA", "reason": "Interview",
+        "blood_type": "O+", "allergies": "Látex, látex, penicilina, PENICILINA", "reason": "Interview", "version": "1",
     })
 
     record = repository.get_patient_record(patient_id=appointment.patient_id)
@@ -116,7 +116,7 @@ def test_updating_a_record_the_records_store_has_not_received_yet_explains_and_c
     client.force_login(appointment.doctor)
 
     response = client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "A+", "allergies": "", "reason": "Card",
+        "blood_type": "A+", "allergies": "", "reason": "Card", "version": "1",
     })
 
     assert response.status_code == 302
@@ -128,10 +128,12 @@ def test_updating_a_record_the_records_store_has_not_received_yet_explains_and_c
 
 
 @pytest.mark.parametrize("change", [
-    {"blood_type": "Z+", "allergies": "", "reason": "Typo"},
-    {"blood_type": "A+", "allergies": "", "reason": ""},
-    {"blood_type": "A+", "allergies": "x" * 101, "reason": "Long"},
-], ids=["unknown blood type", "no reason", "allergy too long"])
+    {"blood_type": "Z+", "allergies": "", "reason": "Typo", "version": "1"},
+    {"blood_type": "A+", "allergies": "", "reason": "", "version": "1"},
+    {"blood_type": "A+", "allergies": "x" * 101, "reason": "Long", "version": "1"},
+    {"blood_type": "A+", "allergies": "", "reason": "No version"},
+    {"blood_type": "A+", "allergies": "", "reason": "Bad version", "version": "-1"},
+], ids=["unknown blood type", "no reason", "allergy too long", "no version", "negative version"])
 def test_an_invalid_record_update_changes_nothing(client, closed, change):
     appointment, _ = closed
     client.force_login(appointment.doctor)
@@ -240,3 +242,39 @@ def test_each_encounters_addendum_form_has_field_ids_of_its_own(client, closed):
     ids = re.findall(r'<textarea[^>]* id="([^"]+)"', page)
     assert len(ids) == 2
     assert len(set(ids)) == 2
+
+
+def test_the_record_form_carries_the_version_the_page_was_drawn_on(client, closed):
+    appointment, _ = closed
+    client.force_login(appointment.doctor)
+
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+
+    assert '<input type="hidden" name="version" value="1"' in page
+
+
+def test_an_edit_from_a_page_opened_before_another_doctors_edit_is_refused_and_shows_the_current_values(
+    client, closed
+):
+    appointment, _ = closed
+    client.force_login(appointment.doctor)
+    first = client.post(f"{record_url(appointment.patient_id)}update/", {
+        "blood_type": "O+", "allergies": "penicilina, látex", "reason": "Interview", "version": "1",
+    })
+    assert "Blood type and allergies updated." in shown_messages(first)
+
+    stale = client.post(f"{record_url(appointment.patient_id)}update/", {
+        "blood_type": "A+", "allergies": "penicilina, sulfas", "reason": "Other tab", "version": "1",
+    })
+
+    assert stale.status_code == 302
+    assert shown_messages(stale)[-1:] == [
+        "Someone changed this record after you opened the page, so nothing was saved. It now reads: blood type O+; "
+        "allergies: penicilina, látex. Please make your change again on these values."
+    ]
+    record = repository.get_patient_record(patient_id=appointment.patient_id)
+    assert (record["blood_type"], record["allergies"], record["version"]) == ("O+", ["penicilina", "látex"], 2)
+    assert AuditEvent.objects.filter(action="record.update").count() == 1
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+    assert '<input type="hidden" name="version" value="2"' in page
+    assert 'value="penicilina, látex"' in page
