@@ -63,7 +63,7 @@ class OperationAdmin(AuditedDetailAdmin):
     )
     list_filter = ("needs_attention", "kind", "state")
     search_fields = ("encounter_id", "patient__email")
-    list_select_related = ("patient",)
+    list_select_related = ("patient", "appointment")
 
     @admin.display(description=_("last error"))
     def short_error(self, operation):

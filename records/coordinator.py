@@ -151,17 +151,27 @@ def _run(operation):
     except repository.RecordsUnavailable as exc:
         _release(operation.pk, _describe(exc))
     except repository.InvalidRecord as exc:
-        if operation.kind == OperationKind.CLOSE_CONSULTATION and operation.state == OperationState.PREPARED:
-            if _abort(operation, str(exc)):
-                return OperationState.ABORTED
-        else:
-            # After the commit (or for a record document) there is nothing safe to undo: see the docstring.
-            _record_failure(operation.pk, _describe(exc), attention=True)
+        return _refused(operation, exc)
     except CommitConflict as exc:
         _record_failure(operation.pk, _describe(exc), attention=True)
     except Exception as exc:  # a poison operation must not stop the others; the error is kept on it
         logger.exception("operation %s failed", operation.pk)
         _record_failure(operation.pk, _describe(exc))
+    return operation.state
+
+
+def _refused(operation, exc):
+    """MongoDB refused the document: undo a close that is not committed yet, otherwise flag it for a person."""
+    if operation.kind != OperationKind.CLOSE_CONSULTATION or operation.state != OperationState.PREPARED:
+        # After the commit (or for a record document) there is nothing safe to undo: see the module docstring.
+        _record_failure(operation.pk, _describe(exc), attention=True)
+        return operation.state
+    try:
+        if _abort(operation, str(exc)):
+            return OperationState.ABORTED
+    except Exception as abort_failure:  # the undo is retried like any other failed step
+        logger.exception("operation %s: undoing the refused close failed", operation.pk)
+        _record_failure(operation.pk, f"{_describe(exc)}; undoing it failed: {_describe(abort_failure)}")
     return operation.state
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils import timezone
 
-from records import coordinator, repository
+from records import audit, coordinator, repository
 from records.consistency import find_disagreements
 from records.models import Operation, OperationState
 from records.tests.helpers import appointment_with_record, consultation_payload, encounters_of
@@ -265,3 +265,43 @@ def test_the_commit_refuses_when_the_operation_row_moved_on(monkeypatch):
     operation = Operation.objects.get()
     assert operation.needs_attention
     assert "commit changed 1 appointment row(s) and 0 operation row(s)" in operation.last_error
+
+
+def test_reconcile_with_mongodb_stopped_says_so_once_instead_of_timing_out_on_each_operation(stoppable_mongo):
+    for _ in range(3):
+        close_and_die_before_the_write(appointment_with_record())
+    time_passes()
+    stoppable_mongo.stop()
+
+    output = reconcile()
+
+    assert output.startswith("reconcile: the records store is unreachable, 3 still waiting")
+    assert list(Operation.objects.values_list("attempts", "state").distinct()) == [(0, OperationState.PREPARED)]
+
+
+def test_an_undo_that_fails_in_mysql_is_kept_on_the_operation_and_retried(monkeypatch):
+    appointment = appointment_with_record()
+    record_audit = audit.record
+
+    def mysql_fails_for_the_undo(**event):
+        if event["action"] == audit.ENCOUNTER_CLOSE_UNDONE:
+            raise DatabaseError("(1205, 'Lock wait timeout exceeded')")
+        return record_audit(**event)
+
+    monkeypatch.setattr(audit, "record", mysql_fails_for_the_undo)
+
+    result = close(appointment, diagnosis="x" * 5000)
+
+    assert not result.finished
+    operation = Operation.objects.get()
+    assert (operation.state, operation.attempts) == (OperationState.PREPARED, 1)
+    assert "undoing it failed: DatabaseError: (1205" in operation.last_error
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CLOSING
+
+    monkeypatch.setattr(audit, "record", record_audit)
+    time_passes()
+    assert "1 undone" in reconcile()
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
+    assert find_disagreements() == []

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 from django.utils import timezone
 
+from records import repository
 from records.coordinator import roll_forward, unfinished_operations
 from records.models import UNFINISHED_STATES, Operation, OperationState
 
@@ -10,6 +11,13 @@ class Command(BaseCommand):
     help = "Finish or undo every cross-store operation that was interrupted. Safe to run at any time, repeatedly."
 
     def handle(self, *args, **options):
+        try:
+            repository.ping()
+        except repository.RecordsUnavailable as exc:
+            # Every step needs MongoDB: trying each operation would only wait out one timeout after another.
+            waiting = unfinished_operations().count()
+            self.stdout.write(f"reconcile: the records store is unreachable, {waiting} still waiting: {exc}")
+            return
         finished = waiting = aborted = held = failed = 0
         for operation in unfinished_operations():
             label = f"operation {operation.pk} ({operation.kind})"
