@@ -305,3 +305,17 @@ def test_an_undo_that_fails_in_mysql_is_kept_on_the_operation_and_retried(monkey
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.SCHEDULED
     assert find_disagreements() == []
+
+
+def test_a_second_live_close_of_one_appointment_is_refused_by_the_database_not_with_a_500():
+    appointment = appointment_with_record()
+    close(appointment)
+    # Something outside the coordinator put the completed appointment back to scheduled.
+    Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.SCHEDULED)
+
+    with pytest.raises(coordinator.ConsultationNotOpen):
+        close(appointment, diagnosis="A second note")
+
+    assert Operation.objects.count() == 1
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.SCHEDULED
