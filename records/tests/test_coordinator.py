@@ -333,6 +333,13 @@ def test_a_sign_up_whose_audit_cannot_be_written_logs_no_record_operation(monkey
 
 def register(**kwargs):
     return register_patient(
-        email="ana@example.com", password="a-long-password-2026", first_name="Ana", last_name="Gómez",
-        date_of_birth=date(1990, 1, 2), sex="F", blood_type="A+", allergies=["látex"], **kwargs,
+        email="ana@example.com",
+        password="a-long-password-2026",
+        first_name="Ana",
+        last_name="Gómez",
+        date_of_birth=date(1990, 1, 2),
+        sex="F",
+        blood_type="A+",
+        allergies=["látex"],
+        **kwargs,
     )
