@@ -74,8 +74,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- MongoDB ---------------------------------------------------------------
 EMBEDDED_MONGO_PORT = env_int("EMBEDDED_MONGO_PORT", 27027)
 MONGO_URI = env_str("MONGO_URI") or f"mongodb://127.0.0.1:{EMBEDDED_MONGO_PORT}/medly"
-# Short enough that an outage fails in a couple of seconds, not thirty.
-MONGO_TIMEOUT_MS = env_int("MONGO_TIMEOUT_MS", 2000)
+# How long to wait for a primary (and for a majority to acknowledge a write).
+# Production outlasts a replica-set election (~10 s); development fails in two
+# seconds. Options written in MONGO_URI win over what this sets.
+MONGO_TIMEOUT_MS = env_int("MONGO_TIMEOUT_MS", 2000 if DEBUG else 12000)
 
 # --- Redis: cache and sessions --------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

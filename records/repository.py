@@ -213,7 +213,7 @@ def ensure_indexes():
 
 
 def missing_indexes():
-    """"collection.name" of each index in INDEXES that MongoDB lacks or holds with other keys."""
+    """The "collection.name" of each index in INDEXES that MongoDB lacks or holds with other keys."""
     missing = []
     with _translate_errors():
         db = _database()
