@@ -53,6 +53,27 @@ def test_it_refuses_to_start_in_production_without_a_secret_key():
     assert "SECRET_KEY must be set when DEBUG=0" in result.stderr
 
 
+def test_it_refuses_the_development_key_in_production():
+    result = run_manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": medly_settings.DEVELOPMENT_SECRET_KEY})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is Medly's development key" in result.stderr
+
+
+def test_it_refuses_a_secret_key_shorter_than_50_characters_in_production():
+    too_short = PRODUCTION_ENV["SECRET_KEY"][:49]
+
+    result = run_manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": too_short})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters when DEBUG=0 (it has 49)" in result.stderr
+    assert run_manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"][:50]}).returncode == 0
+
+
+def test_development_mode_keeps_its_key():
+    assert run_manage("check", DEBUG="1", SECRET_KEY="short").returncode == 0
+
+
 def test_it_refuses_a_debug_value_it_does_not_understand():
     result = run_manage("check", DEBUG="maybe")
 
