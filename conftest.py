@@ -88,6 +88,12 @@ def mongo_server():
     repository.close_client()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(mongo_server, django_db_setup):
+    """pytest-django's database set-up, once the test MongoDB is chosen: migrate creates its indexes."""
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_stores(mongo_server, request):
     """Every test starts with empty MongoDB collections and an empty cache namespace."""

@@ -61,6 +61,8 @@ export DEBUG=0
 export SECRET_KEY=${SECRET_KEY:-$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')}
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export MEDLY_PLAIN_HTTP=1
+# One embedded server, no elections to outlast: keep the 2 s outage answer the results were measured with.
+export MONGO_TIMEOUT_MS=${MONGO_TIMEOUT_MS:-2000}
 TMP_STATIC=
 if [[ -z "${STATIC_ROOT:-}" ]]; then
     TMP_STATIC=$(mktemp -d -t medly-bench-static.XXXXXX)
@@ -76,7 +78,7 @@ chmod 700 "${CONTROL_DIR}"
 rm -f "${CONTROL_DIR}/mongo.hold" "${CONTROL_DIR}/mongo.pid"
 printf '%s\n' "${MONGO_PORT}" > "${CONTROL_DIR}/mongo.port"
 printf '%s\n' "${MONGO_PATH}" > "${CONTROL_DIR}/mongo.path"
-ENV_NAMES=(DATABASE_URL REDIS_URL MONGO_URI DEBUG SECRET_KEY ALLOWED_HOSTS MEDLY_PLAIN_HTTP EMAIL_BACKEND)
+ENV_NAMES=(DATABASE_URL REDIS_URL MONGO_URI MONGO_TIMEOUT_MS DEBUG SECRET_KEY ALLOWED_HOSTS MEDLY_PLAIN_HTTP EMAIL_BACKEND)
 [[ "${UNGUARDED:-0}" == 1 ]] && ENV_NAMES+=(PYTHONPATH DJANGO_SETTINGS_MODULE)
 (
     umask 077

@@ -5,8 +5,9 @@ behaviour later.
 """
 
 import os
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -46,11 +47,75 @@ def env_list(name, default):
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# Query options of a mysql:// DATABASE_URL that Medly reads itself, not MySQLdb.
+MEDLY_DATABASE_OPTIONS = {"lock_wait_timeout", "conn_max_age", "conn_health_checks"}
+# Options passed on to MySQLdb.connect(); anything else is a typo that would
+# only fail at the first connection.
+MYSQL_CONNECT_OPTIONS = {
+    "connect_timeout", "read_timeout", "write_timeout", "ssl", "ssl_mode", "charset", "isolation_level",
+    "unix_socket", "compress", "auth_plugin", "server_public_key_path", "local_infile",
+}  # fmt: skip
+MYSQL_INTEGER_OPTIONS = {"connect_timeout", "read_timeout", "write_timeout", "lock_wait_timeout", "conn_max_age"}
+# ssl-ca=... (dj-database-url's name) and its siblings become MySQLdb's ssl={...}.
+MYSQL_SSL_FILES = ("ca", "cert", "key", "capath", "cipher")
+MYSQL_DEFAULTS = {
+    "charset": "utf8mb4",
+    "isolation_level": "read committed",
+    "connect_timeout": 5,
+    # A query that hangs (a dead server, a lost network) fails instead of holding a worker.
+    "read_timeout": 30,
+    "write_timeout": 30,
+}
+
+
+def _mysql_from_url(url):
+    parsed = dj_database_url.parse(url.replace("mariadb://", "mysql://", 1))
+    options = parsed.pop("OPTIONS", {})
+    if not parsed["NAME"]:
+        raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/medly")
+    ssl = dict(options.pop("ssl", {}))
+    for name in MYSQL_SSL_FILES:
+        for spelling in (f"ssl-{name}", f"ssl_{name}"):
+            if spelling in options:
+                ssl[name] = options.pop(spelling)
+    if ssl:
+        options["ssl"] = ssl
+    if "init_command" in options:
+        raise ImproperlyConfigured("DATABASE_URL cannot set init_command: Medly sets the SQL mode and lock wait")
+    unknown = set(options) - MYSQL_CONNECT_OPTIONS - MEDLY_DATABASE_OPTIONS
+    if unknown:
+        raise ImproperlyConfigured(f"DATABASE_URL has options MySQL does not know: {', '.join(sorted(unknown))}")
+    for name in MYSQL_INTEGER_OPTIONS & set(options):
+        if isinstance(options[name], bool) or not isinstance(options[name], int):
+            raise ImproperlyConfigured(f"DATABASE_URL option {name} must be a whole number, got {options[name]!r}")
+    lock_wait_seconds = options.pop("lock_wait_timeout", 5)
+    conn_max_age = options.pop("conn_max_age", 60)
+    conn_health_checks = options.pop("conn_health_checks", True)
+    if not isinstance(conn_health_checks, bool):
+        raise ImproperlyConfigured("DATABASE_URL option conn_health_checks must be true or false")
+    return {
+        **parsed,
+        "HOST": parsed["HOST"] or "127.0.0.1",
+        "PORT": str(parsed["PORT"] or 3306),
+        "CONN_MAX_AGE": conn_max_age,
+        "CONN_HEALTH_CHECKS": conn_health_checks,
+        "OPTIONS": {
+            **MYSQL_DEFAULTS,
+            **options,
+            # A busy row gives a clear answer within seconds, never a hang.
+            "init_command": f"SET sql_mode='STRICT_TRANS_TABLES', innodb_lock_wait_timeout={lock_wait_seconds}",
+        },
+        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+    }
+
+
 def database_from_url(url, *, sqlite_fallback):
     """Turn DATABASE_URL into a Django DATABASES entry.
 
     Only MySQL/MariaDB and SQLite are supported: those are the stores Medly
-    is built and tested on.
+    is built and tested on. A mysql:// URL's query options (TLS, timeouts,
+    conn_max_age, lock_wait_timeout) are all honoured; see MYSQL_DEFAULTS for
+    what they default to.
     """
     if not url:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_fallback)}
@@ -59,29 +124,7 @@ def database_from_url(url, *, sqlite_fallback):
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or str(sqlite_fallback)}
     if parts.scheme not in {"mysql", "mariadb"}:
         raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported; use mysql:// or sqlite://")
-    name = unquote(parts.path.lstrip("/"))
-    if not name:
-        raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. mysql://user:pass@host:3306/medly")
-    query = parse_qs(parts.query)
-    lock_wait_seconds = int(query.get("lock_wait_timeout", ["5"])[0])
-    return {
-        "ENGINE": "django.db.backends.mysql",
-        "NAME": name,
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "127.0.0.1",
-        "PORT": str(parts.port or 3306),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {
-            "charset": "utf8mb4",
-            "isolation_level": "read committed",
-            "connect_timeout": 5,
-            # A busy row gives a clear answer within seconds, never a hang.
-            "init_command": (
-                "SET sql_mode='STRICT_TRANS_TABLES', "
-                f"innodb_lock_wait_timeout={lock_wait_seconds}"
-            ),
-        },
-        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
-    }
+    try:
+        return _mysql_from_url(url)
+    except ValueError as exc:  # dj-database-url's ParseError, a port that is not a number
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None

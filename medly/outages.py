@@ -1,5 +1,6 @@
 """What counts as "a store is down" — turned into the 503 page, never a traceback."""
 
+from redis.exceptions import ClusterDownError, OutOfMemoryError, ReadOnlyError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -8,7 +9,19 @@ class StoreUnavailable(Exception):
     """A backing store (MongoDB, Redis) cannot be reached right now."""
 
 
-OUTAGE_EXCEPTIONS = (StoreUnavailable, RedisConnectionError, RedisTimeoutError)
+# Redis answers that mean "not now" rather than "this command is wrong": during a
+# failover the old primary, now a replica, answers READONLY to writes, and a
+# replica cut off from its primary answers MASTERDOWN (a ClusterDownError) to reads.
+REDIS_NOT_NOW = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    ClusterDownError,
+    TryAgainError,
+    OutOfMemoryError,
+)
+
+OUTAGE_EXCEPTIONS = (StoreUnavailable, *REDIS_NOT_NOW)
 
 
 def is_store_outage(exc):

@@ -12,16 +12,28 @@ VAR_DIR = Path(env_str("MEDLY_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", True)
 
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
+# docker-compose.yml's default key carries this marker; `check --deploy` warns about it.
+LOCAL_ONLY_KEY_MARKER = "compose-local-only"
+MIN_SECRET_KEY_LENGTH = 50
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0")
-    SECRET_KEY = "development-only-insecure-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is Medly's development key: set a random one when DEBUG=0")
+if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters when DEBUG=0 (it has {len(SECRET_KEY)}); "
+        "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    "medly.apps.MedlyConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,8 +86,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- MongoDB ---------------------------------------------------------------
 EMBEDDED_MONGO_PORT = env_int("EMBEDDED_MONGO_PORT", 27027)
 MONGO_URI = env_str("MONGO_URI") or f"mongodb://127.0.0.1:{EMBEDDED_MONGO_PORT}/medly"
-# Short enough that an outage fails in a couple of seconds, not thirty.
-MONGO_TIMEOUT_MS = env_int("MONGO_TIMEOUT_MS", 2000)
+# How long to wait for a primary (and for a majority to acknowledge a write).
+# Production outlasts a replica-set election (~10 s); development fails in two
+# seconds. Options written in MONGO_URI win over what this sets.
+MONGO_TIMEOUT_MS = env_int("MONGO_TIMEOUT_MS", 2000 if DEBUG else 12000)
 
 # --- Redis: cache and sessions --------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -206,7 +220,7 @@ SESSION_COOKIE_SECURE = HTTPS_ONLY
 CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 # Health checks come from inside the network over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365) if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY

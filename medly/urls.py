@@ -6,6 +6,7 @@ from medly import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
     path("accounts/", include("accounts.urls")),
     path("", include("scheduling.urls")),
     path("", include("records.urls")),

@@ -32,7 +32,16 @@ def _check_redis():
         raise RuntimeError("cache did not return what was written")
 
 
-HEALTH_CHECKS = {"mysql": _check_mysql, "mongo": repository.ping, "redis": _check_redis}
+def _check_mongo():
+    repository.ping()
+    # Without its unique indexes MongoDB would accept a consultation twice: not ready.
+    missing = repository.missing_indexes()
+    if missing:
+        raise RuntimeError(f"missing indexes {', '.join(missing)}; run manage.py ensure_indexes")
+
+
+# Readiness: each store is really asked. Add a check here to report it in /healthz.
+HEALTH_CHECKS = {"mysql": _check_mysql, "mongo": _check_mongo, "redis": _check_redis}
 
 
 @never_cache
@@ -50,6 +59,12 @@ def healthz(request):
     # Reported, but a stuck operation must not take this container out of rotation.
     report["operations"] = operations_health()
     return JsonResponse(report, status=status)
+
+
+@never_cache
+def livez(request):
+    """Liveness: the process serves requests. It touches no store, so an outage restarts nothing."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def _render_plain(template_name, status):

@@ -2,19 +2,37 @@
 
 One PyMongo client per process, created lazily on first use and recreated
 after a fork (gunicorn forks its workers after importing the app).
-Every pymongo error that means "the server cannot be reached" leaves this
-module as ``RecordsUnavailable``.
+Every PyMongo error leaves this module as ``RecordsUnavailable`` (the store
+cannot serve now: an outage, an election, a write not yet on a majority) or
+``InvalidRecord`` (the store refused this document or operation).
 """
 
 import os
 import threading
 from contextlib import contextmanager
+from enum import IntEnum
 
 from bson import ObjectId
+from bson.errors import BSONError
 from django.conf import settings
 from django.utils import timezone
 from pymongo import ASCENDING, DESCENDING, MongoClient
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import (
+    ConfigurationError,
+    ConnectionFailure,
+    CursorNotFound,
+    DocumentTooLarge,
+    DuplicateKeyError,
+    EncryptionError,
+    ExecutionTimeout,
+    InvalidOperation,
+    OperationFailure,
+    ProtocolError,
+    PyMongoError,
+    WriteConcernError,
+    WriteError,
+)
+from pymongo.uri_parser import split_options
 
 from medly.outages import StoreUnavailable
 from records.exceptions import RecordChanged
@@ -34,6 +52,32 @@ class InvalidRecord(ValueError):
     """A document failed validation and was not written."""
 
 
+def client_options(uri, timeout_ms):
+    """Keyword options for MongoClient: Medly's defaults for what `uri` leaves unset.
+
+    An option written in the URI always wins; MongoClient's keywords would
+    otherwise override it.
+    """
+    _, _, query = uri.partition("?")
+    set_in_uri = split_options(query) if query else {}
+    defaults = {
+        # An acknowledged write is on a majority of the replica set, in its journal:
+        # it survives the primary's loss.
+        "w": "majority",
+        "journal": True,
+        "wTimeoutMS": timeout_ms,
+        # A write or read cut off by an election is retried once on the new primary.
+        "retryWrites": True,
+        "retryReads": True,
+        "serverSelectionTimeoutMS": timeout_ms,
+        "connectTimeoutMS": min(timeout_ms, 5000),
+        "socketTimeoutMS": timeout_ms * 2,
+        "appname": "medly",
+    }
+    options = {name: value for name, value in defaults.items() if name not in set_in_uri}
+    return {**options, "tz_aware": True}
+
+
 def _get_client():
     global _client, _client_key
     key = (os.getpid(), settings.MONGO_URI, settings.MONGO_TIMEOUT_MS)
@@ -41,16 +85,7 @@ def _get_client():
         if _client is None or _client_key != key:
             if _client is not None and _client_key[0] == key[0]:
                 _client.close()
-            timeout = settings.MONGO_TIMEOUT_MS
-            _client = MongoClient(
-                settings.MONGO_URI,
-                serverSelectionTimeoutMS=timeout,
-                connectTimeoutMS=timeout,
-                socketTimeoutMS=timeout * 2,
-                retryWrites=False,
-                tz_aware=True,
-                appname="medly",
-            )
+            _client = MongoClient(settings.MONGO_URI, **client_options(settings.MONGO_URI, settings.MONGO_TIMEOUT_MS))
             _client_key = key
         return _client
 
@@ -90,20 +125,67 @@ def _object_id(encounter_id):
     return ObjectId(encounter_id)
 
 
+class ServerErrorCode(IntEnum):
+    """Server error codes that mean "try again later", not "this request is wrong"."""
+
+    HOST_UNREACHABLE = 6
+    HOST_NOT_FOUND = 7
+    UNAUTHORIZED = 13
+    AUTHENTICATION_FAILED = 18
+    LOCK_TIMEOUT = 24
+    MAX_TIME_MS_EXPIRED = 50
+    WRITE_CONCERN_FAILED = 64
+    NETWORK_TIMEOUT = 89
+    SHUTDOWN_IN_PROGRESS = 91
+    PRIMARY_STEPPED_DOWN = 189
+    EXCEEDED_TIME_LIMIT = 262
+    SOCKET_EXCEPTION = 9001
+    NOT_WRITABLE_PRIMARY = 10107
+    INTERRUPTED_AT_SHUTDOWN = 11600
+    INTERRUPTED_DUE_TO_REPL_STATE_CHANGE = 11602
+    NOT_PRIMARY_NO_SECONDARY_OK = 13435
+    NOT_PRIMARY_OR_SECONDARY = 13436
+
+
+TRANSIENT_CODES = frozenset(ServerErrorCode)
+# Errors the driver raises before or instead of a server's answer about this request:
+# the store is unreachable, overloaded or misconfigured, and retrying later is the remedy.
+UNAVAILABLE_ERRORS = (
+    ConnectionFailure,  # AutoReconnect, NetworkTimeout, NotPrimaryError, ServerSelectionTimeoutError, ...
+    WriteConcernError,  # includes WTimeoutError: not yet on a majority of the replica set
+    ExecutionTimeout,
+    CursorNotFound,
+    ConfigurationError,
+    InvalidOperation,
+    ProtocolError,
+    EncryptionError,
+)
+# The server, or BSON before it, refused this document or this operation: retrying the same fails again.
+REJECTED_ERRORS = WriteError | DocumentTooLarge | BSONError | OverflowError
+
+
+def is_unavailable(exc):
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return True
+    if isinstance(exc, OperationFailure):
+        return exc.code in TRANSIENT_CODES or exc.has_error_label("RetryableWriteError")
+    return False
+
+
+def is_rejected(exc):
+    # Any other answer from the server is a refusal of this request.
+    return isinstance(exc, REJECTED_ERRORS | OperationFailure)
+
+
 @contextmanager
 def _translate_errors():
+    """Every PyMongo error leaves as RecordsUnavailable ("later") or InvalidRecord ("never")."""
     try:
         yield
-    except ConnectionFailure as exc:
+    except (PyMongoError, BSONError, OverflowError) as exc:
+        if not is_unavailable(exc) and is_rejected(exc):
+            raise InvalidRecord(str(exc)) from exc
         raise RecordsUnavailable(str(exc)) from exc
-    except DuplicateKeyError:
-        raise
-    except PyMongoError as exc:
-        # Operation failures that are not the caller's fault (e.g. shutdown in
-        # progress) are treated as an outage: retrying later is the remedy.
-        if getattr(exc, "code", None) in {91, 11600, 11602, 189, 10107, 13435}:
-            raise RecordsUnavailable(str(exc)) from exc
-        raise
 
 
 def ping():
@@ -111,15 +193,42 @@ def ping():
         _database().client.admin.command("ping")
 
 
+# Every index Medly relies on: collection -> (name, keys, unique). The unique
+# appointment_id index is what makes closing a consultation idempotent.
+INDEXES = {
+    "records": (("patient_id_unique", [("patient_id", ASCENDING)], True),),
+    "encounters": (
+        ("appointment_id_unique", [("appointment_id", ASCENDING)], True),
+        ("patient_created_at", [("patient_id", ASCENDING), ("created_at", DESCENDING)], False),
+    ),
+}
+
+
 def ensure_indexes():
+    """Create every index in INDEXES (idempotent); `migrate` calls it too."""
     with _translate_errors():
         db = _database()
-        db["records"].create_index([("patient_id", ASCENDING)], unique=True, name="patient_id_unique")
-        encounters = db["encounters"]
-        encounters.create_index([("appointment_id", ASCENDING)], unique=True, name="appointment_id_unique")
-        encounters.create_index(
-            [("patient_id", ASCENDING), ("created_at", DESCENDING)], name="patient_created_at"
-        )
+        for collection, indexes in INDEXES.items():
+            for name, keys, unique in indexes:
+                db[collection].create_index(keys, unique=unique, name=name)
+
+
+def missing_indexes():
+    """The "collection.name" of each index in INDEXES that MongoDB lacks or holds with other keys."""
+    missing = []
+    with _translate_errors():
+        db = _database()
+        for collection, indexes in INDEXES.items():
+            present = {index["name"]: index for index in db[collection].list_indexes()}
+            for name, keys, unique in indexes:
+                index = present.get(name)
+                if (
+                    index is None
+                    or [(field, int(order)) for field, order in index["key"].items()] != keys
+                    or bool(index.get("unique")) != unique
+                ):
+                    missing.append(f"{collection}.{name}")
+    return missing
 
 
 def _clean_allergies(allergies):
@@ -242,9 +351,7 @@ def insert_pending_encounter(*, encounter_id, document):
         except DuplicateKeyError:
             existing = _encounters().find_one({"appointment_id": document["appointment_id"]}, {"_id": 1})
             if existing is None or str(existing["_id"]) != encounter_id:
-                raise InvalidRecord(
-                    f"appointment {document['appointment_id']} already has another encounter"
-                ) from None
+                raise InvalidRecord(f"appointment {document['appointment_id']} already has another encounter") from None
 
 
 def finalize_encounter(*, encounter_id):
@@ -287,8 +394,12 @@ def add_addendum(*, encounter_id, patient_id, addendum_id, author_id, author_nam
     _check_text("reason", reason, 500, required=True)
     _check_text("text", text, required=True)
     addendum = {
-        "id": addendum_id, "author_id": author_id, "author_name": author_name,
-        "reason": reason, "text": text, "created_at": timezone.now(),
+        "id": addendum_id,
+        "author_id": author_id,
+        "author_name": author_name,
+        "reason": reason,
+        "text": text,
+        "created_at": timezone.now(),
     }
     with _translate_errors():
         result = _encounters().update_one(

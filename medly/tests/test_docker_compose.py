@@ -1,5 +1,6 @@
 """The Docker deliverables, checked by reading them: Docker itself does not run here."""
 
+import json
 import os
 import re
 import subprocess
@@ -67,8 +68,47 @@ def test_it_starts_web_only_once_every_store_is_healthy(compose):
     assert {name: depends_on[name]["condition"] for name in STORES} == dict.fromkeys(STORES, "service_healthy")
 
 
-def test_it_health_checks_web_through_healthz(compose):
+def test_it_health_checks_web_through_healthz_for_start_up_order_only(compose):
     assert "http://127.0.0.1:8000/healthz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
+    # Readiness decides when dependents start; nothing restarts a container on it.
+    dependents = {
+        name: definition["depends_on"]["web"]["condition"]
+        for name, definition in compose["services"].items()
+        if "web" in definition.get("depends_on", {})
+    }
+    assert dependents and set(dependents.values()) == {"service_healthy"}
+
+
+def test_the_images_own_health_check_is_liveness_and_services_without_http_turn_it_off(compose, dockerfile):
+    healthcheck = re.search(r"^HEALTHCHECK .*?CMD (.+)$", dockerfile, flags=re.MULTILINE | re.DOTALL)
+    assert healthcheck and "http://127.0.0.1:8000/livez" in healthcheck.group(1)
+    for name, definition in compose["services"].items():
+        if definition.get("build") and name != "web":
+            assert definition["healthcheck"] == {"disable": True}, f"{name} serves no HTTP"
+
+
+def test_the_image_runs_in_production_mode_with_the_gunicorn_config(dockerfile):
+    assert re.search(r"^\s+DEBUG=0$", dockerfile, flags=re.MULTILINE)
+    command = json.loads(re.search(r"^CMD (.+)$", dockerfile, flags=re.MULTILINE).group(1))
+    assert command[:3] == ["gunicorn", "-c", "gunicorn.conf.py"]
+    assert command[-1] == "medly.wsgi:application"
+    assert (ROOT / "gunicorn.conf.py").exists()
+
+
+def test_web_is_published_on_loopback_only(compose):
+    assert compose["services"]["web"]["ports"] == ["127.0.0.1:8000:8000"]
+
+
+def test_composes_default_key_is_marked_local_only_and_check_deploy_warns_about_it(web_env):
+    from medly.tests.test_production_settings import run_manage
+
+    assert "compose-local-only" in web_env["SECRET_KEY"]
+    production = {name: web_env[name] for name in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")}
+
+    result = run_manage("check", "--deploy", **production)
+
+    assert result.returncode == 0, result.stderr
+    assert "medly.W001" in result.stderr and "docker-compose.yml's local try-out key" in result.stderr
 
 
 def test_it_sets_only_environment_variables_the_settings_read(web_env):
@@ -119,8 +159,8 @@ def test_it_migrates_and_creates_the_indexes_before_handing_over_to_the_command(
 
 
 def test_it_collects_static_files_the_way_the_image_build_does(dockerfile, tmp_path):
-    assert "DEBUG=0 SECRET_KEY=" in dockerfile and "collectstatic --noinput" in dockerfile
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "build-only-collectstatic-key", "STATIC_ROOT": str(tmp_path)}
+    build_key = re.search(r"DEBUG=0 SECRET_KEY=(\S+) python manage.py collectstatic --noinput", dockerfile).group(1)
+    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": build_key, "STATIC_ROOT": str(tmp_path)}
     # Fixed arguments, no shell.
     subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],

@@ -16,16 +16,27 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "medly.example.org",
 }
 SETTINGS_TO_READ = [
-    "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
-    "SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_NAME",
+    "DEBUG",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_PROXY_SSL_HEADER",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "SESSION_COOKIE_NAME",
 ]
 
 
 def run_manage(*args, **env):
     clean_env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean_env, **env},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -51,6 +62,27 @@ def test_it_refuses_to_start_in_production_without_a_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG=0" in result.stderr
+
+
+def test_it_refuses_the_development_key_in_production():
+    result = run_manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": medly_settings.DEVELOPMENT_SECRET_KEY})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is Medly's development key" in result.stderr
+
+
+def test_it_refuses_a_secret_key_shorter_than_50_characters_in_production():
+    too_short = PRODUCTION_ENV["SECRET_KEY"][:49]
+
+    result = run_manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": too_short})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters when DEBUG=0 (it has 49)" in result.stderr
+    assert run_manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"][:50]}).returncode == 0
+
+
+def test_development_mode_keeps_its_key():
+    assert run_manage("check", DEBUG="1", SECRET_KEY="short").returncode == 0
 
 
 def test_it_refuses_a_debug_value_it_does_not_understand():

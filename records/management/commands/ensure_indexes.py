@@ -11,4 +11,6 @@ class Command(BaseCommand):
             repository.ensure_indexes()
         except repository.RecordsUnavailable as exc:
             raise CommandError(f"MongoDB is not reachable: {exc}") from exc
+        except repository.InvalidRecord as exc:
+            raise CommandError(f"the MongoDB indexes cannot be created: {exc}") from exc
         self.stdout.write("MongoDB indexes are in place.")

@@ -1,0 +1,34 @@
+"""gunicorn settings for Medly: `gunicorn -c gunicorn.conf.py --bind 0.0.0.0:8000 medly.wsgi:application`.
+
+Used by the Docker image and the README. WEB_CONCURRENCY overrides the worker count.
+"""
+
+import os
+
+
+def _cpu_count():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _cpu_count() + 1)
+# Recycle each worker after about a thousand requests, not all at once, so a slow leak never grows.
+max_requests = 1000
+max_requests_jitter = 100
+# Longer than MongoDB's production wait for a primary (12 s) plus a slow answer.
+timeout = 60
+graceful_timeout = 30
+# The heartbeat file lives in memory: on a disk-backed /tmp a slow disk could stall every worker.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+
+accesslog = "-"
+errorlog = "-"
+# Path without the query string and no referrer: both can carry patient names (?q=...).
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+# gunicorn 27 otherwise opens a control socket at one fixed path per user
+# ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl), so a second
+# instance on the host would take over the first one's. Medly does not use it.
+control_socket_disable = True
