@@ -17,15 +17,16 @@ def client_ip(request):
     the proxies as configured: the peer address (``REMOTE_ADDR``) is used.
     """
     proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-        if isinstance(forwarded, str) and forwarded:
-            # python-ipware's proxy_count counts the hops after the client; the
-            # rightmost entry was appended by the proxy nearest to Medly.
-            # Quotes are never part of an address; an unclosed one written by
-            # the client would swallow the entries the proxies appended.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies > 0 and isinstance(forwarded, str):
+        # Only the entries the proxies appended are handed to python-ipware, in
+        # strict mode: all N must be addresses, the client first and N - 1
+        # proxies after it. Whatever the client wrote further left (quotes,
+        # garbage, fake hops) cannot shift that position.
+        entries = forwarded.split(",")
+        if len(entries) >= proxies:
             resolver = IpWare(precedence=("HTTP_X_FORWARDED_FOR",), leftmost=True, proxy_count=proxies - 1)
-            address, _trusted = resolver.get_client_ip({"HTTP_X_FORWARDED_FOR": forwarded.replace('"', "")})
+            address, _trusted = resolver.get_client_ip({"HTTP_X_FORWARDED_FOR": ",".join(entries[-proxies:])}, True)
             if address is not None:
                 return str(address)
     return _peer_address(request)
