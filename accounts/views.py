@@ -9,8 +9,8 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import LoginForm, RegistrationForm
 from accounts import throttling
+from accounts.forms import LoginForm, RegistrationForm
 from accounts.services import register_patient
 from medly.client import client_ip
 
