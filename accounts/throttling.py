@@ -30,6 +30,12 @@ from accounts.models import UserManager
 from medly.client import client_ip
 
 SIGNUP_WINDOW_SECONDS = 3600
+# How long an attempt holds its pair (account, address) at most: a password
+# check takes well under a second, and a crashed worker's claim must lapse.
+IN_FLIGHT_SECONDS = 10
+IN_FLIGHT_RETRY_SECONDS = 2
+SLOWED = "slowed"
+IN_FLIGHT = "in_flight"
 
 
 def login_username(request, credentials):
@@ -60,11 +66,53 @@ class LoginAttemptHandler(AxesDatabaseHandler):
     def is_allowed(self, request, credentials=None):
         if not super().is_allowed(request, credentials):
             return False
+        # One attempt at a time per pair: parallel guesses would all pass the
+        # count above before any of them is recorded.
+        if not _claim_pair(request, credentials):
+            _refuse(request, IN_FLIGHT, datetime.fromtimestamp(current_time() + IN_FLIGHT_RETRY_SECONDS, UTC))
+            return False
         retry_at = _account_slot_taken_until(request, credentials)
         if retry_at is not None:
-            request.login_retry_at = retry_at
+            _refuse(request, SLOWED, retry_at)
             return False
         return True
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        try:
+            super().user_login_failed(sender, credentials, request, **kwargs)
+        finally:
+            _release_pair(request)
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        try:
+            super().user_logged_in(sender, request, user, **kwargs)
+        finally:
+            _release_pair(request)
+
+
+def login_refusal(request):
+    """Why a login attempt was refused before its password was checked: SLOWED, IN_FLIGHT, or None (a lock)."""
+    return getattr(request, "login_refusal", None)
+
+
+def _refuse(request, reason, retry_at):
+    request.login_refusal = reason
+    request.login_retry_at = retry_at
+
+
+def _claim_pair(request, credentials):
+    key = f"throttle:login-pair:{_digest(repr((get_client_username(request, credentials), request.axes_ip_address)))}"
+    if not cache.add(key, 1, timeout=IN_FLIGHT_SECONDS):
+        return False
+    request.login_pair_claim = key
+    return True
+
+
+def _release_pair(request):
+    key = getattr(request, "login_pair_claim", None)
+    if key is not None:
+        cache.delete(key)
+        request.login_pair_claim = None
 
 
 def login_retry_at(request, credentials=None):

@@ -65,11 +65,14 @@ class LogoutView(auth_views.LogoutView):
 
 def login_locked_out(request, original_response=None, credentials=None):
     """django-axes calls this instead of logging in when an attempt is refused."""
-    if getattr(request, "login_retry_at", None) is not None:
+    refusal = throttling.login_refusal(request)
+    if refusal == throttling.SLOWED:
         reason = _(
             "Too many failed sign-in attempts on this account. For its security it accepts one attempt every "
             "few seconds."
         )
+    elif refusal == throttling.IN_FLIGHT:
+        reason = _("Another sign-in attempt on this account is still being checked. Please try again in a moment.")
     else:
         reason = _("Too many failed sign-in attempts. For your security, sign-in from here is paused.")
     return too_many_attempts(request, reason=reason, retry_at=throttling.login_retry_at(request, credentials))

@@ -1,10 +1,13 @@
 """Login and sign-up throttling, behind one proxy, on MariaDB (axes' counts) and Redis (slots and sign-ups)."""
 
+import threading
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.backends import ModelBackend
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -264,3 +267,38 @@ def test_a_refused_sign_up_form_does_not_use_up_the_allowance(settings):
         assert newcomer.post(REGISTER_URL, registration_data(password2="different-2026")).status_code == 200
 
     assert newcomer.post(REGISTER_URL, registration_data()).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_on_one_pair_are_checked_one_at_a_time(monkeypatch):
+    PatientFactory(email="ana@example.test")
+    checking, finish = threading.Event(), threading.Event()
+    check_password = ModelBackend.authenticate
+
+    def held_check(backend, request, username=None, password=None, **kwargs):
+        checking.set()
+        finish.wait(timeout=20)
+        return check_password(backend, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", held_check)
+    outcome = {}
+
+    def first_guess():
+        try:
+            outcome["first"] = attempt(client_from("203.0.113.9"), "ana@example.test")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_guess)
+    thread.start()
+    assert checking.wait(timeout=20)
+    second = attempt(client_from("203.0.113.9"), "ana@example.test")
+    finish.set()
+    thread.join(timeout=30)
+
+    assert second.status_code == 429
+    assert "still being checked" in second.content.decode()
+    assert int(second["Retry-After"]) <= throttling.IN_FLIGHT_RETRY_SECONDS
+    assert outcome["first"].status_code == 200
+    assert checked_guesses("ana@example.test", "203.0.113.9") == 1
+    assert attempt(client_from("203.0.113.9"), "ana@example.test").status_code == 200
