@@ -61,6 +61,8 @@ export DEBUG=0
 export SECRET_KEY=${SECRET_KEY:-$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')}
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export MEDLY_PLAIN_HTTP=1
+# Every bench patient signs up from 127.0.0.1: lift the per-address sign-up limit.
+export SIGNUPS_PER_HOUR_PER_ADDRESS=${SIGNUPS_PER_HOUR_PER_ADDRESS:-1000000}
 TMP_STATIC=
 if [[ -z "${STATIC_ROOT:-}" ]]; then
     TMP_STATIC=$(mktemp -d -t medly-bench-static.XXXXXX)
