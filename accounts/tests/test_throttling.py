@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts import throttling
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, PatientFactory
+from accounts.tests.factories import PASSWORD, AdminFactory, PatientFactory
 from accounts.tests.test_registration import registration_data
 
 pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.django_db]
@@ -302,3 +302,23 @@ def test_parallel_guesses_on_one_pair_are_checked_one_at_a_time(monkeypatch):
     assert outcome["first"].status_code == 200
     assert checked_guesses("ana@example.test", "203.0.113.9") == 1
     assert attempt(client_from("203.0.113.9"), "ana@example.test").status_code == 200
+
+
+def test_the_admin_login_counts_and_refuses_the_same_way(settings):
+    admin_account = AdminFactory(email="admin@example.test")
+    guesser = client_from("203.0.113.9")
+    admin_login = reverse("admin:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        guesser.post(admin_login, {"username": admin_account.email, "password": WRONG})
+
+    refused = guesser.post(admin_login, {"username": admin_account.email, "password": PASSWORD})
+
+    assert refused.status_code == 429
+    assert "Retry-After" in refused
+    assert checked_guesses(admin_account.email, "203.0.113.9") == settings.AXES_FAILURE_LIMIT
+    assert (
+        client_from("198.51.100.4")
+        .post(admin_login, {"username": admin_account.email, "password": PASSWORD})
+        .status_code
+        == 302
+    )
