@@ -166,3 +166,16 @@ def test_compose_serves_browsers_directly_so_it_trusts_no_proxy():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
     assert service_env(compose, "web")["TRUSTED_PROXY_COUNT"] == "0"
+
+
+def test_no_other_module_reads_the_address_headers_itself():
+    from medly.tests.test_docker_compose import ROOT
+
+    readers = {
+        str(path.relative_to(ROOT))
+        for path in ROOT.glob("*/**/*.py")
+        if not {".venv", "tests", "migrations", "bench"} & set(path.relative_to(ROOT).parts)
+        and ("REMOTE_ADDR" in path.read_text() or "X_FORWARDED_FOR" in path.read_text())
+    }
+
+    assert readers == {"medly/client.py"}
