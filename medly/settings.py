@@ -111,7 +111,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 
 # --- Client address behind proxies ------------------------------------------
-# How many proxies in front of Medly append to X-Forwarded-For; 0 = the peer
+# How many proxies in front of Medly append to X-Forwarded-For; 0 = the
 # address of the peer. See medly/client.py.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
