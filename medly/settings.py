@@ -110,13 +110,6 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 
-# --- Client address behind proxies ------------------------------------------
-# How many proxies in front of Medly append to X-Forwarded-For; 0 = the
-# address of the peer. See medly/client.py.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-if TRUSTED_PROXY_COUNT < 0:
-    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
-
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -139,6 +132,13 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PRIVACY_NOTICE_VERSION = "2026-11"
+
+# --- Client address behind proxies ------------------------------------------
+# How many proxies in front of Medly append to X-Forwarded-For; 0 = the
+# address of the peer. See medly/client.py.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
 
 # --- Login and sign-up throttling (accounts/throttling.py) -------------------
 # A wrong guess counts against the pair (account, address) and against the
