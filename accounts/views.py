@@ -4,11 +4,15 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import throttling
 from accounts.forms import LoginForm, RegistrationForm
 from accounts.services import register_patient
+from medly.client import client_ip
 
 
 @require_http_methods(["GET", "POST"])
@@ -18,6 +22,10 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        retry_at = throttling.claim_signup(request)
+        if retry_at is not None:
+            reason = _("Too many accounts have been created from your network in the last hour.")
+            return too_many_attempts(request, reason=reason, retry_at=retry_at)
         try:
             user = register_patient(
                 email=data["email"],
@@ -29,9 +37,10 @@ def register(request):
                 curp=data["curp"],
                 blood_type=data["blood_type"],
                 allergies=data["allergies"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request),
             )
         except IntegrityError:
+            throttling.release_signup(request)
             form.add_error("email", _("An account with this email already exists."))
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -54,11 +63,28 @@ class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
 
 
-def login_locked_out(request, credentials, *args, **kwargs):
-    """django-axes calls this instead of logging in once the limit is reached."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    form = LoginForm(request)
-    message = _(
-        "Too many failed sign-in attempts. For your security, sign-in is paused for %(minutes)d minutes."
-    ) % {"minutes": minutes}
-    return render(request, "accounts/login.html", {"form": form, "lockout_message": message}, status=429)
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes calls this instead of logging in when an attempt is refused."""
+    refusal = throttling.login_refusal(request)
+    if refusal == throttling.SLOWED:
+        reason = _(
+            "Too many failed sign-in attempts on this account. For its security it accepts one attempt every "
+            "few seconds."
+        )
+    elif refusal == throttling.IN_FLIGHT:
+        reason = _("Another sign-in attempt on this account is still being checked. Please try again in a moment.")
+    else:
+        reason = _("Too many failed sign-in attempts. For your security, sign-in from here is paused.")
+    return too_many_attempts(request, reason=reason, retry_at=throttling.login_retry_at(request, credentials))
+
+
+def too_many_attempts(request, *, reason, retry_at):
+    """The 429 page: why, and when to try again in the clinic's time, with a Retry-After header."""
+    context = {
+        "reason": reason,
+        "retry_time": time_format(timezone.localtime(retry_at), "H:i"),
+        "retry_minutes": throttling.minutes_until(retry_at),
+    }
+    response = render(request, "errors/429.html", context, status=429)
+    response["Retry-After"] = str(throttling.seconds_until(retry_at))
+    return response

@@ -63,6 +63,8 @@ export ALLOWED_HOSTS=127.0.0.1,localhost
 export MEDLY_PLAIN_HTTP=1
 # One embedded server, no elections to outlast: keep the 2 s outage answer the results were measured with.
 export MONGO_TIMEOUT_MS=${MONGO_TIMEOUT_MS:-2000}
+# Every bench patient signs up from 127.0.0.1: lift the per-address sign-up limit.
+export SIGNUPS_PER_HOUR_PER_ADDRESS=${SIGNUPS_PER_HOUR_PER_ADDRESS:-1000000}
 TMP_STATIC=
 if [[ -z "${STATIC_ROOT:-}" ]]; then
     TMP_STATIC=$(mktemp -d -t medly-bench-static.XXXXXX)

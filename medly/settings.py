@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from medly.env import database_from_url, env_bool, env_int, env_list, env_str
 
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "medly.headers.HealthDataHeadersMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -144,15 +147,38 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PRIVACY_NOTICE_VERSION = "2026-11"
 
-# Failed logins: locked per account and, separately, per address.
+# --- Client address behind proxies ------------------------------------------
+# How many proxies in front of Medly append to X-Forwarded-For; 0 = the
+# address of the peer. See medly/client.py.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT must be 0 or more, got {TRUSTED_PROXY_COUNT}")
+
+# --- Login and sign-up throttling (accounts/throttling.py) -------------------
+# A wrong guess counts against the pair (account, address) and against the
+# address; nothing resets the counts but time, so signing in to one's own
+# account between guesses gains nothing. An account itself is never locked:
+# past AXES_FAILURE_LIMIT failures from all addresses it takes one attempt per
+# LOGIN_ACCOUNT_INTERVAL_SECONDS.
+AXES_HANDLER = "accounts.throttling.LoginAttemptHandler"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 4 * AXES_FAILURE_LIMIT)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+# A refused attempt is not counted, so the time the 429 page gives stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
+AXES_CLIENT_IP_CALLABLE = "medly.client.client_ip"
 AXES_VERBOSE = False
+LOGIN_ACCOUNT_INTERVAL_SECONDS = env_int("LOGIN_ACCOUNT_INTERVAL_SECONDS", 5)
+SIGNUPS_PER_HOUR_PER_ADDRESS = env_int("SIGNUPS_PER_HOUR_PER_ADDRESS", 10)
+for _name in ("AXES_FAILURE_LIMIT", "AXES_IP_FAILURE_LIMIT", "LOGIN_ACCOUNT_INTERVAL_SECONDS",
+              "SIGNUPS_PER_HOUR_PER_ADDRESS", "AXES_COOLOFF_MINUTES"):
+    if env_int(_name, 1) < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more")
 
 # --- Scheduling ----------------------------------------------------------------
 # Patients may cancel or move an appointment online up to this long before it starts.
@@ -227,6 +253,19 @@ SECURE_HSTS_PRELOAD = HTTPS_ONLY
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# --- Browser security headers (medly/headers.py) ---------------------------
+# Scripts and styles come only from Medly's own static files: no inline script,
+# no inline event handler, no style attribute in any template.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 # --- Logging: requests and errors, never SQL or mail bodies --------------
 LOGGING = {

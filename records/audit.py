@@ -1,5 +1,6 @@
 """Audit events for every read and write of clinical data (NOM-024-SSA3-2012)."""
 
+from medly.client import client_ip
 from records.models import AuditEvent
 
 RECORD_VIEW = "record.view"
@@ -29,4 +30,4 @@ def record(*, user, action, patient_id=None, encounter_id="", ip_address=None, *
 
 
 def client_address(request):
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)

@@ -1,0 +1,68 @@
+"""Response headers for a site that shows health data: what browsers may use and what they may keep."""
+
+from django.conf import settings
+from django.utils.cache import patch_cache_control
+
+# Medly needs none of these browser features; a script injected despite the CSP gets none either.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
+# The pages that show no clinical or personal data (beyond the signed-in user's
+# own name in the layout). Every other page, including any added later, is
+# answered with "Cache-Control: no-store, private".
+PUBLIC_ROUTES = frozenset(
+    {
+        "home",
+        "healthz",
+        "livez",
+        "set_language",
+        "accounts:login",
+        "accounts:register",
+        "accounts:privacy",
+        "scheduling:directory",
+        "scheduling:doctor",
+    }
+)
+
+
+class HealthDataHeadersMiddleware:
+    """Permissions-Policy on every response; no-store on every page not in PUBLIC_ROUTES."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if _is_static_file(request):
+            return response
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.view_name not in PUBLIC_ROUTES:
+            patch_cache_control(response, no_store=True, private=True)
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            patch_cache_control(response, private=True)
+        return response
+
+
+def _is_static_file(request):
+    return request.path.startswith("/" + settings.STATIC_URL.lstrip("/"))
