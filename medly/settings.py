@@ -144,6 +144,10 @@ AXES_VERBOSE = False
 # Patients may cancel or move an appointment online up to this long before it starts.
 PATIENT_CHANGE_CUTOFF_MINUTES = env_int("PATIENT_CHANGE_CUTOFF_MINUTES", 120)
 AVAILABILITY_MAX_DAYS = 180
+# Future appointments one patient may hold when booking for themselves (reception and admins may exceed it).
+MAX_FUTURE_APPOINTMENTS = env_int("MAX_FUTURE_APPOINTMENTS", 4)
+if MAX_FUTURE_APPOINTMENTS < 1:
+    raise ImproperlyConfigured("MAX_FUTURE_APPOINTMENTS must be at least 1")
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -9,6 +9,8 @@ ENCOUNTER_CLOSE_UNDONE = "encounter.close_undone"
 ENCOUNTER_ADDENDUM = "encounter.addendum"
 PRESCRIPTION_PRINT = "prescription.print"
 ACCESS_DENIED = "record.access_denied"
+APPOINTMENT_NO_SHOW = "appointment.no_show"
+APPOINTMENT_NO_SHOW_REVERTED = "appointment.no_show_reverted"
 
 
 def record(*, user, action, patient_id=None, encounter_id="", ip_address=None, **detail):

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from records import audit
 from scheduling import availability, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
 from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
@@ -115,10 +116,10 @@ def appointments(request):
     })
 
 
-def _appointment_action(request, appointment_id, action, done_message):
+def _appointment_action(request, appointment_id, action, done_message, **audit_context):
     appointment = queries.appointment_for(request.user, appointment_id)
     try:
-        action(appointment_id=appointment.pk, actor=request.user)
+        action(appointment_id=appointment.pk, actor=request.user, **audit_context)
     except SchedulingError as error:
         messages.error(request, error.message)
     else:
@@ -144,7 +145,20 @@ def cancel(request, appointment_id):
 @require_POST
 @role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def no_show(request, appointment_id):
-    return _appointment_action(request, appointment_id, services.mark_no_show, _("Recorded as a no-show."))
+    return _appointment_action(
+        request, appointment_id, services.mark_no_show, _("Recorded as a no-show."),
+        ip_address=audit.client_address(request),
+    )
+
+
+@require_POST
+@role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
+def revert_no_show(request, appointment_id):
+    return _appointment_action(
+        request, appointment_id, services.revert_no_show,
+        _("The no-show was undone: the appointment is scheduled again."),
+        ip_address=audit.client_address(request),
+    )
 
 
 @require_POST
