@@ -20,8 +20,11 @@ from scheduling.services import cancel_appointment, mark_no_show
 
 pytestmark = pytest.mark.django_db
 
-TYPED = {"diagnosis": "Amigdalitis aguda por estreptococo", "temperature_c": "39.4",
-         "notes": "Regresar si persiste la fiebre."}
+TYPED = {
+    "diagnosis": "Amigdalitis aguda por estreptococo",
+    "temperature_c": "39.4",
+    "notes": "Regresar si persiste la fiebre.",
+}
 
 
 @pytest.fixture
@@ -109,9 +112,10 @@ def test_a_second_tab_is_told_it_is_already_closed_and_still_shows_what_it_typed
     assert "This consultation is already closed, from another tab or window." in page
     assert f'href="{record_url(appointment.patient_id)}"' in page
     (encounter,) = encounters_of(appointment)
-    assert repository.get_encounter(encounter_id=encounter["id"], patient_id=appointment.patient_id)[
-        "diagnosis"
-    ] == "Acute pharyngitis"
+    assert (
+        repository.get_encounter(encounter_id=encounter["id"], patient_id=appointment.patient_id)["diagnosis"]
+        == "Acute pharyngitis"
+    )
 
 
 def change_it_just_before_the_close(monkeypatch, change):
@@ -126,9 +130,12 @@ def change_it_just_before_the_close(monkeypatch, change):
 
 
 def test_a_close_racing_another_tab_is_redrawn_not_lost(monkeypatch, doctor_client, appointment):
-    change_it_just_before_the_close(monkeypatch, lambda: coordinator.close_consultation(
-        appointment_id=appointment.pk, doctor=appointment.doctor, payload=consultation_payload()
-    ))
+    change_it_just_before_the_close(
+        monkeypatch,
+        lambda: coordinator.close_consultation(
+            appointment_id=appointment.pk, doctor=appointment.doctor, payload=consultation_payload()
+        ),
+    )
 
     response = doctor_client.post(consultation_url(appointment), consultation_form(**TYPED))
 
@@ -151,9 +158,15 @@ def test_a_close_racing_a_no_show_is_redrawn_not_lost(monkeypatch, doctor_client
 
 def test_a_note_the_records_store_refuses_is_redrawn_with_the_reason(doctor_client, appointment):
     # The store already holds another encounter for this appointment: its unique index refuses the new one.
-    stray = {**consultation_payload(), "appointment_id": appointment.pk, "patient_id": appointment.patient_id,
-             "doctor_id": appointment.doctor_id, "author": {"id": appointment.doctor_id, "name": "x"},
-             "created_at": datetime.now(UTC), "addenda": []}
+    stray = {
+        **consultation_payload(),
+        "appointment_id": appointment.pk,
+        "patient_id": appointment.patient_id,
+        "doctor_id": appointment.doctor_id,
+        "author": {"id": appointment.doctor_id, "name": "x"},
+        "created_at": datetime.now(UTC),
+        "addenda": [],
+    }
     repository.insert_pending_encounter(encounter_id=repository.new_encounter_id(), document=stray)
 
     response = doctor_client.post(consultation_url(appointment), consultation_form(**TYPED))

@@ -59,8 +59,9 @@ def test_past_cancelled_and_no_show_appointments_do_not_count():
     holding(patient, 3)
     AppointmentFactory(patient=patient, slot__starts_at=days_ahead(-2, 9), status=AppointmentStatus.COMPLETED)
     AppointmentFactory(patient=patient, slot__starts_at=days_ahead(-1, 9))  # started, not closed yet
-    AppointmentFactory(patient=patient, slot__starts_at=days_ahead(8, 9), status=AppointmentStatus.CANCELLED,
-                       live_slot=None)
+    AppointmentFactory(
+        patient=patient, slot__starts_at=days_ahead(8, 9), status=AppointmentStatus.CANCELLED, live_slot=None
+    )
 
     book_slot(patient=patient, slot_id=SlotFactory(starts_at=days_ahead(10, 9)).pk)
 
@@ -139,8 +140,9 @@ def test_another_doctor_the_same_day_or_the_same_doctor_the_next_day_is_fine():
 
 def test_a_cancelled_appointment_with_the_doctor_does_not_block_the_day():
     patient = PatientFactory()
-    cancelled = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(3, 9),
-                                   status=AppointmentStatus.CANCELLED, live_slot=None)
+    cancelled = AppointmentFactory(
+        patient=patient, slot__starts_at=days_ahead(3, 9), status=AppointmentStatus.CANCELLED, live_slot=None
+    )
 
     book_slot(patient=patient, slot_id=SlotFactory(doctor=cancelled.doctor, starts_at=days_ahead(3, 12)).pk)
 
@@ -149,8 +151,11 @@ def test_reception_may_book_a_second_visit_with_the_same_doctor_that_day():
     patient = PatientFactory()
     first = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(3, 9))
 
-    book_slot(patient=patient, slot_id=SlotFactory(doctor=first.doctor, starts_at=days_ahead(3, 16)).pk,
-              booked_by=ReceptionFactory())
+    book_slot(
+        patient=patient,
+        slot_id=SlotFactory(doctor=first.doctor, starts_at=days_ahead(3, 16)).pk,
+        booked_by=ReceptionFactory(),
+    )
 
     assert Appointment.objects.filter(patient=patient, doctor=first.doctor).count() == 2
 
@@ -244,9 +249,12 @@ def test_a_patient_still_sees_a_cut_off_day_as_a_refusal_not_an_error(client):
     first = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(3, 9))
     client.force_login(patient)
 
-    response = client.post(reverse("scheduling:book", args=[
-        SlotFactory(doctor=first.doctor, starts_at=days_ahead(3, 10) + timedelta(hours=2)).pk
-    ]))
+    response = client.post(
+        reverse(
+            "scheduling:book",
+            args=[SlotFactory(doctor=first.doctor, starts_at=days_ahead(3, 10) + timedelta(hours=2)).pk],
+        )
+    )
 
     assert response.status_code == 409
     assert "You already have an appointment with this doctor on that day." in response.text

@@ -190,11 +190,18 @@ def test_a_no_show_marked_in_error_is_undone_and_its_slot_held_again(who):
 
     revert_no_show(appointment_id=appointment.pk, actor=actor, ip_address="10.0.0.8")
 
-    assert state(appointment) == (AppointmentStatus.SCHEDULED, appointment.slot_id, appointment.slot_id,
-                                  SlotStatus.BOOKED)
+    assert state(appointment) == (
+        AppointmentStatus.SCHEDULED,
+        appointment.slot_id,
+        appointment.slot_id,
+        SlotStatus.BOOKED,
+    )
     event = AuditEvent.objects.get(action="appointment.no_show_reverted")
     assert (event.user, event.role, event.patient_id, event.ip_address) == (
-        actor, actor.role, appointment.patient_id, "10.0.0.8"
+        actor,
+        actor.role,
+        appointment.patient_id,
+        "10.0.0.8",
     )
     assert event.detail == {"appointment_id": appointment.pk}
 
