@@ -3,7 +3,11 @@
 Reception and admins booking for a patient may exceed the first two.
 """
 
+import os
+import subprocess
+import sys
 from datetime import UTC, timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -258,3 +262,45 @@ def test_a_patient_still_sees_a_cut_off_day_as_a_refusal_not_an_error(client):
 
     assert response.status_code == 409
     assert "You already have an appointment with this doctor on that day." in response.text
+
+
+# --- the setting -------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def max_future_appointments_with(value):
+    env = {key: val for key, val in os.environ.items() if key != "MAX_FUTURE_APPOINTMENTS"}
+    if value is not None:
+        env["MAX_FUTURE_APPOINTMENTS"] = value
+    code = "from django.conf import settings; print(settings.MAX_FUTURE_APPOINTMENTS)"
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "4"), ("7", "7")])
+def test_max_future_appointments_comes_from_the_environment(value, expected):
+    result = max_future_appointments_with(value)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("0", "MAX_FUTURE_APPOINTMENTS must be at least 1"),
+        ("many", "MAX_FUTURE_APPOINTMENTS must be an integer"),
+    ],
+)
+def test_a_bad_max_future_appointments_refuses_to_start(value, complaint):
+    result = max_future_appointments_with(value)
+
+    assert result.returncode != 0
+    assert complaint in result.stderr
