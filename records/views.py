@@ -18,6 +18,7 @@ from accounts.permissions import role_required
 from records import audit, coordinator, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
+from scheduling import permissions as scheduling_permissions
 from scheduling import services as scheduling_services
 from scheduling.exceptions import SchedulingError
 from scheduling.models import Appointment, AppointmentStatus
@@ -74,7 +75,7 @@ def consultation(request, appointment_id):
     )
     if appointment is None:
         raise Http404
-    if appointment.doctor_id != request.user.pk:
+    if not scheduling_permissions.may_open_consultation(request.user, appointment):
         _deny(request, appointment.patient_id)
     if request.method == "GET":
         if appointment.status == AppointmentStatus.SCHEDULED and appointment.consultation_opened_at is None:

@@ -118,9 +118,5 @@ class Appointment(models.Model):
         return self.status in LIVE_STATUSES
 
     @property
-    def is_under_way(self):
-        return self.checked_in_at is not None or self.consultation_opened_at is not None
-
-    @property
     def has_started(self):
         return self.starts_at <= timezone.now()

@@ -25,6 +25,7 @@ from scheduling.models import AppointmentStatus
 STAFF_ROLES = (Role.RECEPTION, Role.ADMIN)
 
 CANCEL, MOVE, NO_SHOW, REVERT_NO_SHOW, CHECK_IN = "cancel", "move", "no_show", "revert_no_show", "check_in"
+CONSULT = "consult"
 
 
 def _is_its_doctor(user, appointment):
@@ -145,7 +146,22 @@ def check_in_refusal(user, appointment, *, now=None):
     return None
 
 
+def may_open_consultation(user, appointment):
+    """Only its doctor opens (and closes) an appointment's consultation."""
+    return _is_its_doctor(user, appointment)
+
+
+def consult_refusal(user, appointment, *, now=None):
+    """Its doctor, while it is scheduled (the close itself is the coordinator's to refuse)."""
+    if not may_open_consultation(user, appointment):
+        return NotAllowed()
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        return InvalidTransition()
+    return None
+
+
 RULES = {
+    CONSULT: consult_refusal,
     CANCEL: cancel_refusal,
     MOVE: move_refusal,
     NO_SHOW: no_show_refusal,
@@ -158,6 +174,16 @@ def allowed_actions(user, appointment, *, now=None):
     """The names of the actions ``user`` may take on ``appointment`` now, for the pages' buttons."""
     now = now or timezone.now()
     return frozenset(name for name, rule in RULES.items() if rule(user, appointment, now=now) is None)
+
+
+def may_hold_appointments(patient):
+    """Only an active patient holds appointments."""
+    return patient.role == Role.PATIENT and patient.is_active
+
+
+def may_book_for_others(user):
+    """Reception and admins book on a patient's behalf (the directory and doctor pages offer it)."""
+    return user.is_authenticated and _is_staff(user)
 
 
 def may_book_for(booked_by, patient):

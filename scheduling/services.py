@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Role, User
+from accounts.models import User
 from records import audit
 from scheduling import notifications, permissions
 from scheduling.exceptions import (
@@ -114,7 +114,7 @@ def _lock_conflicts_as_busy():
 def book_slot(*, patient, slot_id, booked_by=None):
     """Book an open future slot for ``patient``; raises SlotUnavailable if someone else got it."""
     booked_by = booked_by or patient
-    if patient.role != Role.PATIENT or not patient.is_active:
+    if not permissions.may_hold_appointments(patient):
         raise NotAllowed(_("Appointments can only be booked for an active patient."))
     if not permissions.may_book_for(booked_by, patient):
         raise NotAllowed()
@@ -294,7 +294,7 @@ def open_consultation(*, appointment_id, doctor):
     """
     with _lock_conflicts_as_busy(), transaction.atomic():
         appointment = _locked_appointment(appointment_id)
-        if appointment.doctor_id != doctor.pk or doctor.role != Role.DOCTOR:
+        if not permissions.may_open_consultation(doctor, appointment):
             raise NotAllowed()
         if appointment.status == AppointmentStatus.SCHEDULED and appointment.consultation_opened_at is None:
             appointment.consultation_opened_at = timezone.now()

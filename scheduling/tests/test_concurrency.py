@@ -341,3 +341,23 @@ def test_if_the_slot_claim_let_everyone_through_the_constraint_would_still_refus
 
     assert kinds(outcomes) == {"Appointment": 1, "SlotUnavailable": 9}
     assert live_appointments(slot) == 1
+
+
+def test_a_no_show_racing_the_doctor_opening_the_consultation_never_leaves_both():
+    reception = ReceptionFactory()
+    for _ in range(5):
+        appointment = AppointmentFactory(slot__starts_at=timezone.now() - timedelta(minutes=5))
+
+        outcomes = race(
+            lambda appointment=appointment: services.open_consultation(
+                appointment_id=appointment.pk, doctor=appointment.doctor
+            ),
+            lambda appointment=appointment: mark_no_show(appointment_id=appointment.pk, actor=reception),
+        )
+
+        fresh = Appointment.objects.get(pk=appointment.pk)
+        if fresh.status == AppointmentStatus.NO_SHOW:
+            assert fresh.consultation_opened_at is None, "the doctor's page opened on a no-show"
+        else:
+            assert fresh.consultation_opened_at is not None
+            assert type(outcomes[1]).__name__ == "AppointmentUnderWay"
