@@ -92,7 +92,7 @@ def consultation(request, appointment_id):
     prescription = PrescriptionFormSet(data, prefix="rx")
     warnings = []
     # Whatever stops the close, the doctor's note is drawn again with the reason: never lost to a redirect.
-    refusal = _Refusal.for_status(appointment.status) if data else None
+    refusal = _Refusal.for_status(appointment.status) if request.method == "POST" else None
     if adding_line:
         # Only a redraw with one more line: no complaints about fields not filled in yet.
         form.errors.clear()
