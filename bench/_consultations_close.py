@@ -93,6 +93,8 @@ def outcome_of(response, visit, messages=()):
             return "saved safely"
         return f"302 to {path}" + (f" ({text[:80]})" if text else "")
     if response.status == 200:
+        if MESSAGES["already closed"] in response.body:
+            return "already closed"  # redrawn with the doctor's note and the reason, never redirected away
         if "Allergy warning" in response.body:
             return "200 allergy warning"
         if "The records store refused this note" in response.body:

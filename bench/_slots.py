@@ -17,6 +17,9 @@ REFUSAL_REASONS = {
     "Many people are booking": "409 busy (lock wait)",
     "already have an appointment at that time": "409 overlap",
     "already started": "409 in the past",
+    "the most one patient can book online": "409 limit (upcoming appointments)",
+    "with this doctor on that day": "409 limit (one per doctor per day)",
+    "not taking appointments": "409 doctor inactive",
 }
 
 

@@ -25,7 +25,10 @@ What it does:
    same instant (a threading.Barrier). Exactly one may win.
 5. Throughput: D other slots are booked at concurrency C, spread over the
    patients so that no patient gets two bookings within an hour of each
-   other (the app refuses overlapping appointments for one patient).
+   other (the app refuses overlapping appointments for one patient), more
+   than one with a doctor on one day, or more than --max-future-appointments
+   (the server's MAX_FUTURE_APPOINTMENTS): the booking limits. Every request
+   the bench sends is one the app should accept if the slot is still free.
 6. Report per phase: bookings (302 to /appointments/), 409s by reason,
    other statuses, errors and timeouts, bookings/s, p50/p95/p99 latency; then
    double bookings in the database (``--database-url mysql://...``) and a
@@ -86,12 +89,16 @@ def parse_args(argv=None):
     parser.add_argument("--race-slots", type=int, default=5, help="slots every patient races for (default 5)")
     parser.add_argument("--distinct", type=int, default=200, help="distinct slots booked in the throughput phase")
     parser.add_argument("--concurrency", type=int, default=20, help="parallel requests in sign-up and throughput")
+    parser.add_argument("--max-future-appointments", type=int, default=4, metavar="N",
+                        help="the server's MAX_FUTURE_APPOINTMENTS: no patient is sent more bookings (default 4)")
     add_shared_arguments(parser, "bench")
     parser.add_argument("--database-url", help="mysql://user:pass@host:port/db to count live appointments per slot")
     parser.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     args = parser.parse_args(argv)
-    if args.patients < 2 or args.race_slots < 0 or args.distinct < 0 or args.concurrency < 1:
-        parser.error("need --patients >= 2, --race-slots >= 0, --distinct >= 0, --concurrency >= 1")
+    if (args.patients < 2 or args.race_slots < 0 or args.distinct < 0 or args.concurrency < 1
+            or args.max_future_appointments < 1):
+        parser.error("need --patients >= 2, --race-slots >= 0, --distinct >= 0, --concurrency >= 1, "
+                     "--max-future-appointments >= 1")
     check_shared_arguments(parser, args)
     return args
 
@@ -117,13 +124,21 @@ def overlaps(slot, held):
     return any(abs(slot.starts_at - other.starts_at) < gap for other in held)
 
 
-def assign_distinct(patients, slots):
-    """[(patient, slot)], round-robin over patients, never two slots within an hour for one patient."""
+def may_hold(slot, held, limit):
+    """Whether a patient holding ``held`` may book ``slot`` under the app's rules: no overlap, the limits."""
+    same_doctor_same_day = any(
+        other.doctor_id == slot.doctor_id and other.starts_at.date() == slot.starts_at.date() for other in held
+    )
+    return len(held) < limit and not same_doctor_same_day and not overlaps(slot, held)
+
+
+def assign_distinct(patients, slots, limit):
+    """[(patient, slot)], round-robin over patients, each job one the app accepts (see ``may_hold``)."""
     jobs, skipped, turn = [], 0, 0
     for slot in slots:
         for step in range(len(patients)):
             patient = patients[(turn + step) % len(patients)]
-            if not overlaps(slot, patient.held) and not overlaps(slot, [s for p, s in jobs if p is patient]):
+            if may_hold(slot, [*patient.held, *(s for p, s in jobs if p is patient)], limit):
                 jobs.append((patient, slot))
                 turn = (turn + step + 1) % len(patients)
                 break
@@ -154,10 +169,14 @@ def race_for(slot, patients):
     return attempts, time.perf_counter() - started
 
 
-def race_phase(patients, slots):
+def race_phase(patients, slots, limit):
     phase = Phase("race")
     for slot in slots:
-        attempts, seconds = race_for(slot, patients)
+        contenders = [patient for patient in patients if may_hold(slot, patient.held, limit)]
+        if len(contenders) < 2:
+            phase.notes.append(f"slot {slot.slot_id}: not raced, fewer than 2 patients may still book it")
+            continue
+        attempts, seconds = race_for(slot, contenders)
         phase.attempts.extend(attempts)
         phase.wall_seconds += seconds
         phase.race_seconds.append(seconds)
@@ -165,16 +184,17 @@ def race_phase(patients, slots):
             if attempt.outcome == "booked":
                 attempt.patient.held.append(slot)
         counts = Counter(attempt.outcome for attempt in attempts)
-        phase.notes.append(f"slot {slot.slot_id} ({slot.starts_at:%Y-%m-%d %H:%M}): "
+        phase.notes.append(f"slot {slot.slot_id} ({slot.starts_at:%Y-%m-%d %H:%M}), {len(contenders)} contenders: "
                            f"{counts_text(counts)}; all answered in {seconds * 1000:.0f} ms")
     return phase
 
 
-def distinct_phase(patients, slots, concurrency):
-    jobs, skipped = assign_distinct(patients, slots)
+def distinct_phase(patients, slots, concurrency, limit):
+    jobs, skipped = assign_distinct(patients, slots, limit)
     phase = Phase("throughput")
     if skipped:
-        phase.notes.append(f"{skipped} slots left out: every patient already had a booking within an hour")
+        phase.notes.append(f"{skipped} slots left out: no patient could book them within the app's rules "
+                           f"(overlap, one per doctor per day, at most {limit} upcoming): pass more --patients")
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         phase.attempts = list(pool.map(lambda job: book(job[0], job[1].slot_id), jobs))
@@ -275,9 +295,9 @@ def run(args):
     race_slots, distinct_slots = slots[:args.race_slots], slots[args.race_slots:]
     phases = []
     if race_slots:
-        phases.append(race_phase(patients, race_slots))
+        phases.append(race_phase(patients, race_slots, args.max_future_appointments))
     if distinct_slots:
-        phases.append(distinct_phase(patients, distinct_slots, args.concurrency))
+        phases.append(distinct_phase(patients, distinct_slots, args.concurrency, args.max_future_appointments))
     summaries = [summarize(phase) for phase in phases]
     for phase, summary in zip(phases, summaries, strict=True):
         print_summary(summary, phase.notes)

@@ -8,7 +8,6 @@
 #   WORKERS=2 bench/serve.sh
 #   MONGO_DATA=file bench/serve.sh  # embedded MongoDB keeps its data in a SQLite file (survives a restart)
 #   bench/serve.sh drop             # afterwards: drop the bench database, empty the Redis db, remove CONTROL_DIR
-#   UNGUARDED=1 bench/serve.sh      # control run: race guards off (bench/control_settings.py)
 #
 # Settings (environment): PORT (8100), WORKERS (4), BENCH_DB (medly_bench),
 # MYSQL_URL (mysql://root@127.0.0.1:3306), MONGO_PORT (27400), REDIS_DB (12),
@@ -50,10 +49,6 @@ case "${MONGO_DATA}" in
     *) echo "MONGO_DATA must be memory or file" >&2; exit 2 ;;
 esac
 
-if [[ "${UNGUARDED:-0}" == 1 ]]; then
-    export PYTHONPATH=bench DJANGO_SETTINGS_MODULE=control_settings
-    echo "CONTROL RUN: booking race guards are OFF" >&2
-fi
 export DATABASE_URL="${MYSQL_URL}/${BENCH_DB}"
 export REDIS_URL="redis://127.0.0.1:6379/${REDIS_DB}"
 export MONGO_URI="mongodb://127.0.0.1:${MONGO_PORT}/${BENCH_DB}"
@@ -80,8 +75,7 @@ chmod 700 "${CONTROL_DIR}"
 rm -f "${CONTROL_DIR}/mongo.hold" "${CONTROL_DIR}/mongo.pid"
 printf '%s\n' "${MONGO_PORT}" > "${CONTROL_DIR}/mongo.port"
 printf '%s\n' "${MONGO_PATH}" > "${CONTROL_DIR}/mongo.path"
-ENV_NAMES=(DATABASE_URL REDIS_URL MONGO_URI MONGO_TIMEOUT_MS DEBUG SECRET_KEY ALLOWED_HOSTS MEDLY_PLAIN_HTTP EMAIL_BACKEND)
-[[ "${UNGUARDED:-0}" == 1 ]] && ENV_NAMES+=(PYTHONPATH DJANGO_SETTINGS_MODULE)
+ENV_NAMES=(DATABASE_URL REDIS_URL MONGO_URI MONGO_TIMEOUT_MS DEBUG SECRET_KEY ALLOWED_HOSTS MEDLY_PLAIN_HTTP EMAIL_BACKEND SIGNUPS_PER_HOUR_PER_ADDRESS)
 (
     umask 077
     for name in "${ENV_NAMES[@]}"; do printf 'export %s=%q\n' "${name}" "${!name}"; done > "${CONTROL_DIR}/env"

@@ -184,6 +184,10 @@ for _name in ("AXES_FAILURE_LIMIT", "AXES_IP_FAILURE_LIMIT", "LOGIN_ACCOUNT_INTE
 # Patients may cancel or move an appointment online up to this long before it starts.
 PATIENT_CHANGE_CUTOFF_MINUTES = env_int("PATIENT_CHANGE_CUTOFF_MINUTES", 120)
 AVAILABILITY_MAX_DAYS = 180
+# Future appointments one patient may hold when booking for themselves (reception and admins may exceed it).
+MAX_FUTURE_APPOINTMENTS = env_int("MAX_FUTURE_APPOINTMENTS", 4)
+if MAX_FUTURE_APPOINTMENTS < 1:
+    raise ImproperlyConfigured("MAX_FUTURE_APPOINTMENTS must be at least 1")
 
 # --- Cross-store operation log (records/coordinator.py) ----------------------
 # A failed operation is retried after OPERATION_RETRY_BASE_SECONDS, doubling

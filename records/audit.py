@@ -15,6 +15,8 @@ ENCOUNTER_ADDENDUM_NOT_WRITTEN = "encounter.addendum_not_written"
 ADMIN_VIEW = "admin.view"
 PRESCRIPTION_PRINT = "prescription.print"
 ACCESS_DENIED = "record.access_denied"
+APPOINTMENT_NO_SHOW = "appointment.no_show"
+APPOINTMENT_NO_SHOW_REVERTED = "appointment.no_show_reverted"
 
 
 def record(*, user, action, patient_id=None, encounter_id="", ip_address=None, **detail):

@@ -1,9 +1,11 @@
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import OperationalError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +18,10 @@ from accounts.permissions import role_required
 from records import audit, coordinator, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
-from scheduling.models import Appointment
+from scheduling import permissions as scheduling_permissions
+from scheduling import services as scheduling_services
+from scheduling.exceptions import SchedulingError
+from scheduling.models import Appointment, AppointmentStatus
 
 ENCOUNTERS_PER_PAGE = 10
 PATIENTS_PER_PAGE = 20
@@ -70,20 +75,14 @@ def consultation(request, appointment_id):
     )
     if appointment is None:
         raise Http404
-    if appointment.doctor_id != request.user.pk:
+    if not scheduling_permissions.may_open_consultation(request.user, appointment):
         _deny(request, appointment.patient_id)
-    if appointment.status != "scheduled":
-        messages.info(request, _("This consultation is already closed."))
-        return redirect("records:patient_record", patient_id=appointment.patient_id)
-    try:
-        record = (
-            repository.get_patient_record(patient_id=appointment.patient_id)
-            or queries.pending_record(appointment.patient_id)
-            or {}
-        )
-    except repository.RecordsUnavailable:
-        # The note can still be closed into the operation log; only the allergy check is blind.
-        record = None
+    if request.method == "GET":
+        if appointment.status == AppointmentStatus.SCHEDULED and appointment.consultation_opened_at is None:
+            appointment = _record_opening(request, appointment)
+        if appointment.status != AppointmentStatus.SCHEDULED:
+            return _not_open(request, appointment)
+    record = _record_or_none(appointment.patient_id)
     data = request.POST or None
     adding_line = bool(data and data.get("add_line"))
     if adding_line:
@@ -92,12 +91,14 @@ def consultation(request, appointment_id):
     form = ConsultationForm(data)
     prescription = PrescriptionFormSet(data, prefix="rx")
     warnings = []
+    # Whatever stops the close, the doctor's note is drawn again with the reason: never lost to a redirect.
+    refusal = _Refusal.for_status(appointment.status) if request.method == "POST" else None
     if adding_line:
         # Only a redraw with one more line: no complaints about fields not filled in yet.
         form.errors.clear()
         for line in prescription:
             line.errors.clear()
-    elif data and form.is_valid() and prescription.is_valid():
+    elif data and form.is_valid() and prescription.is_valid() and refusal is None:
         payload = consultation_payload(form, prescription)
         if record is None:
             unchecked = [(line["drug"], None) for line in payload["prescription"]]
@@ -106,10 +107,79 @@ def consultation(request, appointment_id):
         if not unchecked or request.POST.get("confirm_allergy"):
             return _close(request, appointment, payload, form, prescription, record)
         warnings = unchecked
-    return _consultation_page(request, appointment, record, form, prescription, warnings)
+    return _consultation_page(request, appointment, record, form, prescription, warnings, refusal)
 
 
-def _consultation_page(request, appointment, record, form, prescription, warnings):
+def _record_or_none(patient_id):
+    try:
+        return repository.get_patient_record(patient_id=patient_id) or queries.pending_record(patient_id) or {}
+    except repository.RecordsUnavailable:
+        # The note can still be closed into the operation log; only the allergy check is blind.
+        return None
+
+
+def _record_opening(request, appointment):
+    try:
+        opened = scheduling_services.open_consultation(appointment_id=appointment.pk, doctor=request.user)
+    except SchedulingError:
+        # Busy for a moment: the page still opens; the next visit records the opening.
+        return appointment
+    opened.patient = appointment.patient
+    return opened
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """Why the consultation page could not close the note; ``closed`` when another submit already did."""
+
+    message: str
+    closed: bool = False
+
+    @classmethod
+    def for_status(cls, status):
+        """None while the appointment is scheduled; otherwise why a close cannot happen now."""
+        if status == AppointmentStatus.SCHEDULED:
+            return None
+        return cls(_why_not_open(status), closed=status in (AppointmentStatus.CLOSING, AppointmentStatus.COMPLETED))
+
+
+def _why_not_open(status):
+    if status in (AppointmentStatus.CLOSING, AppointmentStatus.COMPLETED):
+        return _(
+            "This consultation is already closed, from another tab or window. The note below was not saved "
+            "again: the record keeps the one closed first. Copy anything you still need into an addendum."
+        )
+    if status == AppointmentStatus.NO_SHOW:
+        return _(
+            "This appointment has been marked as a no-show, so the note below was not saved. If the patient "
+            "did come, undo the no-show from your agenda (in another tab) and press Close again."
+        )
+    if status == AppointmentStatus.CANCELLED:
+        return _(
+            "This appointment has been cancelled, so the note below was not saved. Copy anything you need "
+            "before leaving this page."
+        )
+    return _("This consultation can no longer be closed, so the note below was not saved.")
+
+
+def _not_open(request, appointment):
+    """A GET of a consultation that is not open: nothing was typed yet, so say why and go where it can be seen."""
+    if appointment.status == AppointmentStatus.COMPLETED:
+        messages.info(request, _("This consultation is already closed."))
+        return redirect("records:patient_record", patient_id=appointment.patient_id)
+    reasons = {
+        AppointmentStatus.CLOSING: _("This consultation is already closed."),
+        AppointmentStatus.NO_SHOW: _(
+            "This appointment is marked as a no-show. If the patient did come, undo the no-show first."
+        ),
+        AppointmentStatus.CANCELLED: _("This appointment was cancelled."),
+    }
+    messages.info(request, reasons.get(appointment.status, _("This consultation can no longer be opened.")))
+    day = timezone.localtime(appointment.starts_at).date().isoformat()
+    return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
+
+
+def _consultation_page(request, appointment, record, form, prescription, warnings, refusal=None):
     audit.record(
         user=request.user, action=audit.RECORD_VIEW, patient_id=appointment.patient_id,
         ip_address=audit.client_address(request), page="consultation",
@@ -117,7 +187,7 @@ def _consultation_page(request, appointment, record, form, prescription, warning
     return render(request, "records/consultation.html", {
         "appointment": appointment, "patient": appointment.patient, "record": record or {},
         "record_unavailable": record is None, "form": form, "prescription": prescription,
-        "allergy_warnings": warnings,
+        "allergy_warnings": warnings, "refusal": refusal,
     })
 
 
@@ -127,23 +197,31 @@ def _close(request, appointment, payload, form, prescription, record):
             appointment_id=appointment.pk, doctor=request.user, payload=payload,
             ip_address=audit.client_address(request),
         )
-    except coordinator.ConsultationNotOpen:
-        messages.info(request, _("This consultation is already closed."))
+    except coordinator.ConsultationNotOpen as refused:
+        # Changed under the doctor (a second tab, a no-show, a cancel): the page keeps what was typed.
+        return _consultation_page(
+            request, appointment, record, form, prescription, [], _Refusal.for_status(refused.status)
+        )
     except coordinator.ConsultationRejected:
-        messages.error(request, _("The records store refused this note. Nothing was saved; please check it."))
-        return _consultation_page(request, appointment, record, form, prescription, [])
-    else:
-        if result.finished:
-            messages.success(request, _("The consultation is closed and in the patient's record."))
-        else:
-            messages.warning(request, _(
-                "Your note is saved safely. The records store is not answering right now, so it will appear "
-                "in the record as soon as the store is back; the appointment shows as closing until then."
-            ))
-            # The record page needs the records store; the agenda shows the appointment as closing.
-            day = timezone.localtime(appointment.starts_at).date().isoformat()
-            return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
-    return redirect("records:patient_record", patient_id=appointment.patient_id)
+        refusal = _Refusal(_("The records store refused this note. Nothing was saved; please check it."))
+        return _consultation_page(request, appointment, record, form, prescription, [], refusal)
+    except OperationalError:
+        # A lock wait ran out or the database went away: the note stays on the page to send again.
+        refusal = _Refusal(_(
+            "The database did not answer in time. Your note is below: press Close again (if it was saved "
+            "meanwhile, this page will say so)."
+        ))
+        return _consultation_page(request, appointment, record, form, prescription, [], refusal)
+    if result.finished:
+        messages.success(request, _("The consultation is closed and in the patient's record."))
+        return redirect("records:patient_record", patient_id=appointment.patient_id)
+    messages.warning(request, _(
+        "Your note is saved safely. The records store is not answering right now, so it will appear "
+        "in the record as soon as the store is back; the appointment shows as closing until then."
+    ))
+    # The record page needs the records store; the agenda shows the appointment as closing.
+    day = timezone.localtime(appointment.starts_at).date().isoformat()
+    return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
 
 
 @require_GET

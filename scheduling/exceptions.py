@@ -48,3 +48,33 @@ class CancellationTooLate(SchedulingError):
 
 class AvailabilityConflict(SchedulingError):
     pass
+
+
+class AppointmentUnderWay(InvalidTransition):
+    """The patient has checked in or the doctor has opened the consultation: staff leave it to the doctor."""
+
+
+class NoShowSlotTaken(SchedulingError):
+    message = _(
+        "This no-show cannot be undone: its time slot has since been given to another appointment. "
+        "Book the patient a new appointment instead."
+    )
+
+
+class BookingLimitReached(SchedulingError):
+    """A patient's own booking beyond what one patient may hold (reception and admins may exceed it)."""
+
+
+class TooManyFutureAppointments(BookingLimitReached):
+    pass
+
+
+class OnePerDoctorPerDay(BookingLimitReached):
+    message = _(
+        "You already have an appointment with this doctor on that day. Please choose another day, "
+        "or call the clinic."
+    )
+
+
+class DoctorUnavailable(SchedulingError):
+    message = _("This doctor is not taking appointments at the moment. Please choose another doctor.")

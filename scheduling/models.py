@@ -92,6 +92,9 @@ class Appointment(models.Model):
     )
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    # Set the first time its doctor opens the consultation page: from then on
+    # staff may not cancel it or mark a no-show (scheduling/permissions.py).
+    consultation_opened_at = models.DateTimeField(_("consultation opened at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",

@@ -56,6 +56,8 @@ def doctor_or_404(doctor_id):
 
 def open_slots_by_day(doctor, *, days=DOCTOR_PAGE_DAYS, exclude_slot_id=None):
     """[(local date, [slots])] of the doctor's open future slots, in the clinic's time zone."""
+    if not doctor.is_active:
+        return []
     now = timezone.now()
     slots = Slot.objects.filter(
         doctor=doctor, status=SlotStatus.OPEN, starts_at__gt=now, starts_at__lt=now + timedelta(days=days)

@@ -7,7 +7,6 @@ requests cannot deadlock each other, and MySQL's lock wait is bounded
 """
 
 from contextlib import contextmanager
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
@@ -15,63 +14,90 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Role, User
-from scheduling import notifications
+from accounts.models import User
+from records import audit
+from scheduling import notifications, permissions
 from scheduling.exceptions import (
     AlreadyBookedByYou,
-    CancellationTooLate,
-    InvalidTransition,
+    DoctorUnavailable,
+    NoShowSlotTaken,
     NotAllowed,
+    OnePerDoctorPerDay,
     OverlappingAppointment,
     SlotBusy,
     SlotInPast,
     SlotUnavailable,
+    TooManyFutureAppointments,
 )
-from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus
+from scheduling.queries import local_day_bounds
 
 # MySQL error codes for "lock wait timeout exceeded" and "deadlock found".
 LOCK_CONFLICT_CODES = {1205, 1213}
-
-
-def _guards_on():
-    # Tests switch the guards off to prove that their races really race.
-    return getattr(settings, "SCHEDULING_RACE_GUARDS", True)
-
-
-def _locked(queryset):
-    return queryset.select_for_update() if _guards_on() else queryset
+HOLDING_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CLOSING)
 
 
 def _claim_open_slot(slot_id, now):
     """Mark the slot booked if it is open and in the future; True if this call got it."""
-    if _guards_on():
-        return Slot.objects.filter(pk=slot_id, status=SlotStatus.OPEN, starts_at__gt=now).update(
-            status=SlotStatus.BOOKED
-        ) == 1
-    is_open = Slot.objects.filter(pk=slot_id, status=SlotStatus.OPEN, starts_at__gt=now).exists()
-    if is_open:
-        Slot.objects.filter(pk=slot_id).update(status=SlotStatus.BOOKED)
-    return is_open
-
-
-def _live_slot_id(slot_id):
-    return slot_id if _guards_on() else None
+    return (
+        Slot.objects.filter(pk=slot_id, status=SlotStatus.OPEN, starts_at__gt=now).update(status=SlotStatus.BOOKED) == 1
+    )
 
 
 def _lock_patient(patient_id):
-    # Serialises one patient's bookings so the overlap check cannot race.
-    list(_locked(User.objects.filter(pk=patient_id)).values_list("pk", flat=True))
+    # Serialises one patient's bookings so the overlap and limit checks cannot race.
+    list(User.objects.select_for_update().filter(pk=patient_id).values_list("pk", flat=True))
+
+
+def _locked_appointment(appointment_id):
+    return Appointment.objects.select_for_update().get(pk=appointment_id)
+
+
+def _refuse_unless_allowed(refusal):
+    if refusal is not None:
+        raise refusal
 
 
 def _check_no_overlap(*, patient_id, starts_at, ends_at, ignore_appointment_id=None):
     overlapping = Appointment.objects.filter(
         patient_id=patient_id,
-        status__in=(AppointmentStatus.SCHEDULED, AppointmentStatus.CLOSING),
+        status__in=HOLDING_STATUSES,
         starts_at__lt=ends_at,
         ends_at__gt=starts_at,
     ).exclude(pk=ignore_appointment_id)
     if overlapping.exists():
         raise OverlappingAppointment()
+
+
+def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
+    """At most MAX_FUTURE_APPOINTMENTS future appointments, and one per doctor per clinic day."""
+    limit = settings.MAX_FUTURE_APPOINTMENTS
+    held = (
+        Appointment.objects.filter(patient_id=patient_id, status__in=HOLDING_STATUSES, starts_at__gt=now)
+        .exclude(pk=ignore_appointment_id)
+        .count()
+    )
+    if held >= limit:
+        raise TooManyFutureAppointments(
+            ngettext(
+                "You already have %(count)d upcoming appointment, the most one patient can book online. "
+                "Please cancel one first, or call the clinic.",
+                "You already have %(count)d upcoming appointments, the most one patient can book online. "
+                "Please cancel one first, or call the clinic.",
+                held,
+            )
+            % {"count": held}
+        )
+    day_start, day_end = local_day_bounds(timezone.localdate(slot.starts_at))
+    same_day = Appointment.objects.filter(
+        patient_id=patient_id,
+        doctor_id=slot.doctor_id,
+        status__in=LIVE_STATUSES,
+        starts_at__gte=day_start,
+        starts_at__lt=day_end,
+    ).exclude(pk=ignore_appointment_id)
+    if same_day.exists():
+        raise OnePerDoctorPerDay()
 
 
 @contextmanager
@@ -88,27 +114,31 @@ def _lock_conflicts_as_busy():
 def book_slot(*, patient, slot_id, booked_by=None):
     """Book an open future slot for ``patient``; raises SlotUnavailable if someone else got it."""
     booked_by = booked_by or patient
-    if patient.role != Role.PATIENT or not patient.is_active:
+    if not permissions.may_hold_appointments(patient):
         raise NotAllowed(_("Appointments can only be booked for an active patient."))
-    if booked_by != patient and booked_by.role not in (Role.RECEPTION, Role.ADMIN):
+    if not permissions.may_book_for(booked_by, patient):
         raise NotAllowed()
     now = timezone.now()
     try:
         with _lock_conflicts_as_busy(), transaction.atomic():
             _lock_patient(patient.pk)
-            slot = Slot.objects.filter(pk=slot_id).first()
+            slot = Slot.objects.select_related("doctor").filter(pk=slot_id).first()
             if slot is None:
                 raise SlotUnavailable()
+            if not slot.doctor.is_active:
+                raise DoctorUnavailable()
             if slot.starts_at <= now:
                 raise SlotInPast()
             if Appointment.objects.filter(live_slot_id=slot.pk, patient=patient).exists():
                 raise AlreadyBookedByYou()
+            if not permissions.may_exceed_booking_limits(booked_by):
+                _check_booking_limits(patient_id=patient.pk, slot=slot, now=now)
             _check_no_overlap(patient_id=patient.pk, starts_at=slot.starts_at, ends_at=slot.ends_at)
             if not _claim_open_slot(slot_id, now):
                 raise SlotUnavailable()
             appointment = Appointment.objects.create(
                 slot_id=slot.pk,
-                live_slot_id=_live_slot_id(slot.pk),
+                live_slot_id=slot.pk,
                 patient=patient,
                 doctor_id=slot.doctor_id,
                 starts_at=slot.starts_at,
@@ -122,48 +152,14 @@ def book_slot(*, patient, slot_id, booked_by=None):
     return appointment
 
 
-def _can_act_for(actor, appointment):
-    if actor.role in (Role.RECEPTION, Role.ADMIN):
-        return True
-    if actor.role == Role.DOCTOR:
-        return appointment.doctor_id == actor.pk
-    return appointment.patient_id == actor.pk
-
-
-def _check_patient_cutoff(actor, appointment, now, *, moving):
-    if actor.role != Role.PATIENT:
-        return
-    minutes = settings.PATIENT_CHANGE_CUTOFF_MINUTES
-    if appointment.starts_at - now >= timedelta(minutes=minutes):
-        return
-    cutoff = _cutoff_text(minutes)
-    if moving:
-        message = _("Appointments can be moved online until %(cutoff)s before they start. Please call the clinic.")
-    else:
-        message = _(
-            "Appointments can be cancelled online until %(cutoff)s before they start. Please call the clinic."
-        )
-    raise CancellationTooLate(message % {"cutoff": cutoff})
-
-
-def _cutoff_text(minutes):
-    if minutes % 60 == 0:
-        return ngettext("%(count)d hour", "%(count)d hours", minutes // 60) % {"count": minutes // 60}
-    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
-
-
 def cancel_appointment(*, appointment_id, actor):
     """Cancel a scheduled appointment; its slot opens again in the same transaction."""
     now = timezone.now()
     with _lock_conflicts_as_busy(), transaction.atomic():
-        appointment = _locked(Appointment.objects.filter(pk=appointment_id)).get()
-        if not _can_act_for(actor, appointment):
-            raise NotAllowed()
-        if appointment.status != AppointmentStatus.SCHEDULED:
-            raise InvalidTransition(_("Only scheduled appointments can be cancelled."))
-        _check_patient_cutoff(actor, appointment, now, moving=False)
+        appointment = _locked_appointment(appointment_id)
+        _refuse_unless_allowed(permissions.cancel_refusal(actor, appointment, now=now))
         if appointment.slot_id is not None:
-            list(_locked(Slot.objects.filter(pk=appointment.slot_id)).values_list("pk", flat=True))
+            list(Slot.objects.select_for_update().filter(pk=appointment.slot_id).values_list("pk", flat=True))
             Slot.objects.filter(pk=appointment.slot_id).update(status=SlotStatus.OPEN)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.live_slot = None
@@ -183,21 +179,31 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
     try:
         with _lock_conflicts_as_busy(), transaction.atomic():
             _lock_patient(patient_id)
-            appointment = _locked(Appointment.objects.filter(pk=appointment_id)).get()
-            if actor.role == Role.DOCTOR or not _can_act_for(actor, appointment):
-                raise NotAllowed()
-            if appointment.status != AppointmentStatus.SCHEDULED:
-                raise InvalidTransition(_("Only scheduled appointments can be moved."))
-            _check_patient_cutoff(actor, appointment, now, moving=True)
+            appointment = _locked_appointment(appointment_id)
+            _refuse_unless_allowed(permissions.move_refusal(actor, appointment, now=now))
             slot_ids = sorted({new_slot_id, appointment.slot_id} - {None})
-            slots = {slot.pk: slot for slot in _locked(Slot.objects.filter(pk__in=slot_ids).order_by("pk"))}
+            slots = {
+                slot.pk: slot
+                for slot in Slot.objects.select_for_update()
+                .filter(pk__in=slot_ids)
+                .select_related("doctor")
+                .order_by("pk")
+            }
             new_slot = slots.get(new_slot_id)
             if new_slot is None or new_slot.doctor_id != appointment.doctor_id or new_slot.pk == appointment.slot_id:
                 raise SlotUnavailable()
+            if not new_slot.doctor.is_active:
+                raise DoctorUnavailable()
             if new_slot.starts_at <= now:
                 raise SlotInPast()
+            if not permissions.may_exceed_booking_limits(actor):
+                _check_booking_limits(
+                    patient_id=patient_id, slot=new_slot, now=now, ignore_appointment_id=appointment.pk
+                )
             _check_no_overlap(
-                patient_id=patient_id, starts_at=new_slot.starts_at, ends_at=new_slot.ends_at,
+                patient_id=patient_id,
+                starts_at=new_slot.starts_at,
+                ends_at=new_slot.ends_at,
                 ignore_appointment_id=appointment.pk,
             )
             if not _claim_open_slot(new_slot.pk, now):
@@ -205,7 +211,7 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
             if appointment.slot_id is not None:
                 Slot.objects.filter(pk=appointment.slot_id).update(status=SlotStatus.OPEN)
             appointment.slot = new_slot
-            appointment.live_slot_id = _live_slot_id(new_slot.pk)
+            appointment.live_slot_id = new_slot.pk
             appointment.starts_at = new_slot.starts_at
             appointment.ends_at = new_slot.ends_at
             appointment.save(update_fields=["slot", "live_slot", "starts_at", "ends_at"])
@@ -215,30 +221,82 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
     return appointment
 
 
-def mark_no_show(*, appointment_id, actor):
-    """The patient did not come: only after the start time, by its doctor or reception."""
+def mark_no_show(*, appointment_id, actor, ip_address=None):
+    """The patient did not come: only after the start time, by its doctor or reception (see permissions)."""
     with _lock_conflicts_as_busy(), transaction.atomic():
-        appointment = _locked(Appointment.objects.filter(pk=appointment_id)).get()
-        if actor.role == Role.PATIENT or not _can_act_for(actor, appointment):
-            raise NotAllowed()
-        if appointment.status != AppointmentStatus.SCHEDULED:
-            raise InvalidTransition()
-        if appointment.starts_at > timezone.now():
-            raise InvalidTransition(_("A no-show can only be recorded once the appointment has started."))
+        appointment = _locked_appointment(appointment_id)
+        _refuse_unless_allowed(permissions.no_show_refusal(actor, appointment))
         appointment.status = AppointmentStatus.NO_SHOW
         appointment.live_slot = None
         appointment.save(update_fields=["status", "live_slot"])
+        audit.record(
+            user=actor,
+            action=audit.APPOINTMENT_NO_SHOW,
+            patient_id=appointment.patient_id,
+            ip_address=ip_address,
+            appointment_id=appointment.pk,
+        )
+    return appointment
+
+
+def revert_no_show(*, appointment_id, actor, ip_address=None):
+    """Undo a no-show marked in error: scheduled again on its own slot, unless that slot was given away."""
+    patient_id = Appointment.objects.filter(pk=appointment_id).values_list("patient_id", flat=True).first()
+    if patient_id is None:
+        raise Appointment.DoesNotExist()
+    try:
+        with _lock_conflicts_as_busy(), transaction.atomic():
+            _lock_patient(patient_id)
+            appointment = _locked_appointment(appointment_id)
+            _refuse_unless_allowed(permissions.revert_no_show_refusal(actor, appointment))
+            if appointment.slot_id is None:
+                raise NoShowSlotTaken()
+            slot = Slot.objects.select_for_update().filter(pk=appointment.slot_id).first()
+            if slot is None or Appointment.objects.filter(live_slot_id=slot.pk).exists():
+                raise NoShowSlotTaken()
+            _check_no_overlap(
+                patient_id=patient_id,
+                starts_at=appointment.starts_at,
+                ends_at=appointment.ends_at,
+                ignore_appointment_id=appointment.pk,
+            )
+            Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED)
+            appointment.status = AppointmentStatus.SCHEDULED
+            appointment.live_slot = slot
+            appointment.save(update_fields=["status", "live_slot"])
+            audit.record(
+                user=actor,
+                action=audit.APPOINTMENT_NO_SHOW_REVERTED,
+                patient_id=appointment.patient_id,
+                ip_address=ip_address,
+                appointment_id=appointment.pk,
+            )
+    except IntegrityError as exc:
+        raise NoShowSlotTaken() from exc
     return appointment
 
 
 def check_in(*, appointment_id, actor):
     """Reception records that the patient has arrived."""
     with _lock_conflicts_as_busy(), transaction.atomic():
-        appointment = _locked(Appointment.objects.filter(pk=appointment_id)).get()
-        if actor.role not in (Role.RECEPTION, Role.ADMIN):
-            raise NotAllowed()
-        if appointment.status != AppointmentStatus.SCHEDULED or appointment.checked_in_at is not None:
-            raise InvalidTransition(_("This appointment cannot be checked in."))
+        appointment = _locked_appointment(appointment_id)
+        _refuse_unless_allowed(permissions.check_in_refusal(actor, appointment))
         appointment.checked_in_at = timezone.now()
         appointment.save(update_fields=["checked_in_at"])
+    return appointment
+
+
+def open_consultation(*, appointment_id, doctor):
+    """Record that its doctor has the consultation open (first time only); returns the appointment as it is now.
+
+    From then on staff can no longer cancel it or mark a no-show, so the note
+    being written cannot be lost to them. Does nothing unless it is scheduled.
+    """
+    with _lock_conflicts_as_busy(), transaction.atomic():
+        appointment = _locked_appointment(appointment_id)
+        if not permissions.may_open_consultation(doctor, appointment):
+            raise NotAllowed()
+        if appointment.status == AppointmentStatus.SCHEDULED and appointment.consultation_opened_at is None:
+            appointment.consultation_opened_at = timezone.now()
+            appointment.save(update_fields=["consultation_opened_at"])
     return appointment

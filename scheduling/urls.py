@@ -13,6 +13,7 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/cancel/", views.cancel, name="cancel"),
     path("appointments/<int:appointment_id>/reschedule/", views.reschedule, name="reschedule"),
     path("appointments/<int:appointment_id>/no-show/", views.no_show, name="no_show"),
+    path("appointments/<int:appointment_id>/no-show/revert/", views.revert_no_show, name="revert_no_show"),
     path("appointments/<int:appointment_id>/check-in/", views.check_in, name="check_in"),
     path("schedule/availability/", views.manage_availability, name="availability"),
     path("schedule/slots/remove/", views.remove_slots, name="remove_slots"),

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from scheduling import availability, queries, services
+from records import audit
+from scheduling import availability, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
 from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
 from scheduling.models import Specialty
@@ -33,10 +34,10 @@ def doctor_directory(request):
     page = Paginator(queries.directory(query=query, specialty_id=specialty_id), DOCTORS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    is_reception = request.user.is_authenticated and request.user.role == Role.RECEPTION
+    booking_for_others = permissions.may_book_for_others(request.user)
     return render(request, "scheduling/directory.html", {
         "page": page,
-        "for_patient": _id_or_none(request.GET.get("for_patient")) if is_reception else None,
+        "for_patient": _id_or_none(request.GET.get("for_patient")) if booking_for_others else None,
         "query": query,
         "specialty_id": specialty_id,
         "specialties": Specialty.objects.all(),
@@ -47,7 +48,7 @@ def doctor_directory(request):
 def doctor_detail(request, doctor_id):
     doctor = queries.doctor_or_404(doctor_id)
     booking_for = None
-    if request.user.is_authenticated and request.user.role == Role.RECEPTION and request.GET.get("patient"):
+    if permissions.may_book_for_others(request.user) and request.GET.get("patient"):
         booking_for = get_object_or_404(
             User, pk=_id_or_none(request.GET["patient"]), role=Role.PATIENT, is_active=True
         )
@@ -55,6 +56,7 @@ def doctor_detail(request, doctor_id):
         "doctor": doctor,
         "days": queries.open_slots_by_day(doctor),
         "booking_for": booking_for,
+        "books_own": request.user.is_authenticated and permissions.may_hold_appointments(request.user),
     })
 
 
@@ -115,10 +117,10 @@ def appointments(request):
     })
 
 
-def _appointment_action(request, appointment_id, action, done_message):
+def _appointment_action(request, appointment_id, action, done_message, **audit_context):
     appointment = queries.appointment_for(request.user, appointment_id)
     try:
-        action(appointment_id=appointment.pk, actor=request.user)
+        action(appointment_id=appointment.pk, actor=request.user, **audit_context)
     except SchedulingError as error:
         messages.error(request, error.message)
     else:
@@ -144,7 +146,20 @@ def cancel(request, appointment_id):
 @require_POST
 @role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def no_show(request, appointment_id):
-    return _appointment_action(request, appointment_id, services.mark_no_show, _("Recorded as a no-show."))
+    return _appointment_action(
+        request, appointment_id, services.mark_no_show, _("Recorded as a no-show."),
+        ip_address=audit.client_address(request),
+    )
+
+
+@require_POST
+@role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
+def revert_no_show(request, appointment_id):
+    return _appointment_action(
+        request, appointment_id, services.revert_no_show,
+        _("The no-show was undone: the appointment is scheduled again."),
+        ip_address=audit.client_address(request),
+    )
 
 
 @require_POST
@@ -157,6 +172,11 @@ def check_in(request, appointment_id):
 @role_required(Role.PATIENT, Role.RECEPTION, Role.ADMIN)
 def reschedule(request, appointment_id):
     appointment = queries.appointment_for(request.user, appointment_id)
+    refusal = permissions.move_refusal(request.user, appointment)
+    if request.method == "GET" and refusal is not None:
+        # Cancelled, under way, past the cut-off: say so rather than offer slots it cannot move to.
+        messages.error(request, refusal.message)
+        return redirect("scheduling:appointments")
     form = RescheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,25 +1,65 @@
 """Real races on MariaDB: threads, each on its own connection, released together.
 
-Every race has a control twin that switches the guards off
-(SCHEDULING_RACE_GUARDS=False) and shows the same race then really does
-double-book: a race test that cannot fail proves nothing.
+Nothing in the code under test can be switched off. The races are proved
+from outside: a patch point holds every racer between its checks and its
+claim (``HeldWindow``), so a guard that did not hold would let them all
+through; a second connection holds a row lock; a raw INSERT meets the
+live-appointment constraint.
 """
 
 import threading
+import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import User
-from accounts.tests.factories import PatientFactory, ReceptionFactory
+from accounts.tests.factories import DoctorFactory, PatientFactory, ReceptionFactory
 from medly.tests.racing import race
+from scheduling import services
 from scheduling.exceptions import SchedulingError, SlotBusy
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
-from scheduling.services import book_slot, cancel_appointment, reschedule_appointment
+from scheduling.services import book_slot, cancel_appointment, mark_no_show, reschedule_appointment
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
+from scheduling.tests.helpers import days_ahead
 
 pytestmark = [pytest.mark.mysql, pytest.mark.django_db(transaction=True)]
+
+
+class HeldWindow:
+    """Patch point: every racer that reaches ``services.<name>`` (after its checks, before its claim) is held there.
+
+    With ``everyone`` it waits until that many racers are inside together;
+    otherwise it stays ``seconds`` long. ``most_inside`` then tells whether a
+    lock kept the racers apart.
+    """
+
+    def __init__(self, monkeypatch, name, *, seconds=1.0, everyone=None):
+        self.entered = self.inside = self.most_inside = 0
+        self._count = threading.Lock()
+        self._together = threading.Barrier(everyone) if everyone else None
+        original = getattr(services, name)
+
+        def held(*args, **kwargs):
+            result = original(*args, **kwargs)
+            with self._count:
+                self.entered += 1
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+            try:
+                if self._together:
+                    self._together.wait(timeout=30)
+                else:
+                    time.sleep(seconds)
+            finally:
+                with self._count:
+                    self.inside -= 1
+            return result
+
+        monkeypatch.setattr(services, name, held)
 
 
 def kinds(outcomes):
@@ -46,13 +86,17 @@ def test_fifty_patients_racing_for_one_slot_make_exactly_one_appointment():
     assert slot.status == SlotStatus.BOOKED
 
 
-def test_control_without_guards_the_same_race_double_books(settings):
-    settings.SCHEDULING_RACE_GUARDS = False
-    slots = SlotFactory.create_batch(3)
+def test_all_racers_have_seen_the_slot_open_and_still_only_one_gets_it(monkeypatch):
+    # Every racer is held after reading the open slot until all ten are there, then they claim together.
+    slot = SlotFactory()
+    window = HeldWindow(monkeypatch, "_check_no_overlap", everyone=10)
+    patients = PatientFactory.create_batch(10)
 
-    made = [live_appointments(slot) for slot in slots if fifty_patients_race_for(slot)]
+    outcomes = race(*[lambda patient=patient: book_slot(patient=patient, slot_id=slot.pk) for patient in patients])
 
-    assert max(made) > 1, "the unguarded race never double-booked: the race test would prove nothing"
+    assert window.most_inside == 10, "the race window was not really open for all of them"
+    assert kinds(outcomes) == {"Appointment": 1, "SlotUnavailable": 9}
+    assert live_appointments(slot) == 1
 
 
 def test_a_patient_double_clicking_book_gets_one_appointment():
@@ -65,15 +109,57 @@ def test_a_patient_double_clicking_book_gets_one_appointment():
     assert Appointment.objects.filter(patient=patient).count() == 1
 
 
-def test_control_without_guards_a_double_click_books_twice(settings):
-    settings.SCHEDULING_RACE_GUARDS = False
+def test_a_double_click_is_kept_apart_by_the_patient_lock_however_wide_the_window(monkeypatch):
+    slot = SlotFactory()
     patient = PatientFactory()
-    counts = []
-    for slot in SlotFactory.create_batch(5):
-        race(*[lambda slot=slot: book_slot(patient=patient, slot_id=slot.pk)] * 4)
-        counts.append(live_appointments(slot))
+    window = HeldWindow(monkeypatch, "_check_no_overlap", seconds=1.0)
 
-    assert max(counts) > 1
+    outcomes = race(*[lambda: book_slot(patient=patient, slot_id=slot.pk)] * 2)
+
+    assert window.most_inside == 1, "the second click got between the first one's check and its claim"
+    assert kinds(outcomes) == {"Appointment": 1, "AlreadyBookedByYou": 1}
+    assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+def at_the_limit(settings):
+    settings.MAX_FUTURE_APPOINTMENTS = 4
+    patient = PatientFactory()
+    for n in range(3):
+        AppointmentFactory(patient=patient, slot__starts_at=days_ahead(2 + n, 9))
+    return patient
+
+
+def test_two_bookings_by_one_patient_at_the_limit_cannot_both_succeed(settings, monkeypatch):
+    patient = at_the_limit(settings)
+    slots = [SlotFactory(starts_at=days_ahead(8, 9)), SlotFactory(starts_at=days_ahead(9, 9))]
+    window = HeldWindow(monkeypatch, "_check_no_overlap", seconds=1.0)
+
+    outcomes = race(*[lambda slot=slot: book_slot(patient=patient, slot_id=slot.pk) for slot in slots])
+
+    assert window.most_inside == 1
+    assert kinds(outcomes) == {"Appointment": 1, "TooManyFutureAppointments": 1}
+    assert Appointment.objects.filter(patient=patient, status=AppointmentStatus.SCHEDULED).count() == 4
+
+
+def test_many_bookings_by_one_patient_at_the_limit_make_exactly_one(settings):
+    patient = at_the_limit(settings)
+    slots = [SlotFactory(starts_at=days_ahead(8 + n, 9)) for n in range(6)]
+
+    outcomes = race(*[lambda slot=slot: book_slot(patient=patient, slot_id=slot.pk) for slot in slots])
+
+    assert kinds(outcomes) == {"Appointment": 1, "TooManyFutureAppointments": 5}
+    assert Appointment.objects.filter(patient=patient, status=AppointmentStatus.SCHEDULED).count() == 4
+
+
+def test_two_bookings_with_one_doctor_on_one_day_cannot_both_succeed(monkeypatch):
+    patient, doctor = PatientFactory(), DoctorFactory()
+    slots = [SlotFactory(doctor=doctor, starts_at=days_ahead(3, hour)) for hour in (9, 15)]
+    window = HeldWindow(monkeypatch, "_check_no_overlap", seconds=1.0)
+
+    outcomes = race(*[lambda slot=slot: book_slot(patient=patient, slot_id=slot.pk) for slot in slots])
+
+    assert window.most_inside == 1
+    assert kinds(outcomes) == {"Appointment": 1, "OnePerDoctorPerDay": 1}
 
 
 def cancel_racing_bookings(appointment, bookers):
@@ -98,17 +184,6 @@ def test_a_cancel_racing_bookings_of_its_slot_leaves_at_most_one_live_appointmen
         assert slot.status == expected_status
         appointment.refresh_from_db()
         assert appointment.status == AppointmentStatus.CANCELLED
-
-
-def test_control_without_guards_a_cancel_racing_bookings_double_books(settings):
-    settings.SCHEDULING_RACE_GUARDS = False
-    counts = []
-    for _ in range(3):
-        appointment = AppointmentFactory()
-        cancel_racing_bookings(appointment, PatientFactory.create_batch(20))
-        counts.append(live_appointments(appointment.slot))
-
-    assert max(counts) > 1
 
 
 def two_reschedules_race_for(target):
@@ -136,15 +211,15 @@ def test_two_reschedules_racing_for_one_slot_move_exactly_one():
     assert Slot.objects.get(pk=Appointment.objects.get(pk=winner.pk).slot_id) == target
 
 
-def test_control_without_guards_two_reschedules_both_land_on_the_slot(settings):
-    settings.SCHEDULING_RACE_GUARDS = False
-    counts = []
-    for _ in range(5):
-        target = SlotFactory()
-        two_reschedules_race_for(target)
-        counts.append(live_appointments(target))
+def test_two_reschedules_held_between_check_and_claim_still_move_exactly_one(monkeypatch):
+    target = SlotFactory()
+    window = HeldWindow(monkeypatch, "_check_no_overlap", seconds=0.5)
 
-    assert max(counts) > 1
+    first, second, outcomes = two_reschedules_race_for(target)
+
+    assert window.entered == 2 and window.most_inside == 1, "the slot lock kept the two moves apart"
+    assert kinds(outcomes) == {"Appointment": 1, "SlotUnavailable": 1}
+    assert live_appointments(target) == 1
 
 
 def test_no_racer_ever_sees_a_server_error_or_deadlock():
@@ -193,3 +268,96 @@ def test_a_booking_stuck_behind_a_held_lock_gets_a_clear_busy_answer_not_a_hang(
     slot.refresh_from_db()
     assert slot.status == SlotStatus.OPEN
     assert not Appointment.objects.exists()
+
+
+def hold_row_lock(queryset, locked, release):
+    """In another thread, on its own connection: lock the rows and keep them until ``release``."""
+    with transaction.atomic():
+        list(queryset.select_for_update())
+        locked.set()
+        release.wait(timeout=30)
+    connection.close()
+
+
+def test_a_no_show_behind_the_doctors_lock_is_answered_busy_within_the_configured_wait():
+    # The configured innodb_lock_wait_timeout (DATABASE_URL, 5 s by default), not a test-only value.
+    appointment = AppointmentFactory(slot__starts_at=timezone.now() - timedelta(minutes=5))
+    locked, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=hold_row_lock, args=(Appointment.objects.filter(pk=appointment.pk), locked, release)
+    )
+    holder.start()
+    locked.wait(timeout=10)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SlotBusy):
+            mark_no_show(appointment_id=appointment.pk, actor=ReceptionFactory())
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert waited < 10, f"waited {waited:.1f} s for the lock"
+    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.SCHEDULED
+
+
+LIVE_INSERT = """
+    INSERT INTO scheduling_appointment
+        (slot_id, live_slot_id, patient_id, doctor_id, starts_at, ends_at, status, encounter_id, booked_by_id,
+         created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, 'scheduled', '', %s, %s)
+"""
+
+
+def test_the_database_itself_refuses_a_second_live_appointment_on_a_slot():
+    first = AppointmentFactory()
+    other = PatientFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            LIVE_INSERT,
+            [
+                first.slot_id,
+                first.slot_id,
+                other.pk,
+                first.doctor_id,
+                first.starts_at,
+                first.ends_at,
+                other.pk,
+                timezone.now(),
+            ],
+        )
+
+    assert Appointment.objects.filter(slot_id=first.slot_id).count() == 1
+
+
+def test_if_the_slot_claim_let_everyone_through_the_constraint_would_still_refuse(monkeypatch):
+    # Patch point: the conditional UPDATE answers "yours" to every racer; the unique live_slot must still hold.
+    slot = SlotFactory()
+    monkeypatch.setattr(services, "_claim_open_slot", lambda slot_id, now: True)
+    patients = PatientFactory.create_batch(10)
+
+    outcomes = race(*[lambda patient=patient: book_slot(patient=patient, slot_id=slot.pk) for patient in patients])
+
+    assert kinds(outcomes) == {"Appointment": 1, "SlotUnavailable": 9}
+    assert live_appointments(slot) == 1
+
+
+def test_a_no_show_racing_the_doctor_opening_the_consultation_never_leaves_both():
+    reception = ReceptionFactory()
+    for _ in range(5):
+        appointment = AppointmentFactory(slot__starts_at=timezone.now() - timedelta(minutes=5))
+
+        outcomes = race(
+            lambda appointment=appointment: services.open_consultation(
+                appointment_id=appointment.pk, doctor=appointment.doctor
+            ),
+            lambda appointment=appointment: mark_no_show(appointment_id=appointment.pk, actor=reception),
+        )
+
+        fresh = Appointment.objects.get(pk=appointment.pk)
+        if fresh.status == AppointmentStatus.NO_SHOW:
+            assert fresh.consultation_opened_at is None, "the doctor's page opened on a no-show"
+        else:
+            assert fresh.consultation_opened_at is not None
+            assert type(outcomes[1]).__name__ == "AppointmentUnderWay"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
-from scheduling.models import Appointment, Slot
+from scheduling.models import Appointment, AppointmentStatus, Slot
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 from scheduling.tests.helpers import days_ahead
 
@@ -31,6 +31,7 @@ class World:
     admin: object
     upcoming: Appointment
     started: Appointment
+    no_show: Appointment
     free: Slot
     target: Slot
 
@@ -44,6 +45,10 @@ def world():
         upcoming=AppointmentFactory(patient=patient, slot__doctor=doctor, slot__starts_at=days_ahead(3, 9)),
         started=AppointmentFactory(
             patient=patient, slot__doctor=doctor, slot__starts_at=timezone.now() - timedelta(minutes=30)
+        ),
+        no_show=AppointmentFactory(
+            patient=patient, slot__doctor=doctor, slot__starts_at=timezone.now() - timedelta(hours=3),
+            status=AppointmentStatus.NO_SHOW, live_slot=None,
         ),
         free=SlotFactory(doctor=doctor, starts_at=days_ahead(4, 9)),
         target=SlotFactory(doctor=doctor, starts_at=days_ahead(5, 9)),
@@ -67,6 +72,7 @@ ROUTES = {
     "reschedule page": ("get", "reschedule", lambda w: w.upcoming.pk, None),
     "reschedule": ("post", "reschedule", lambda w: w.upcoming.pk, lambda w: {"slot": w.target.pk}),
     "no-show": ("post", "no_show", lambda w: w.started.pk, None),
+    "revert no-show": ("post", "revert_no_show", lambda w: w.no_show.pk, None),
     "check-in": ("post", "check_in", lambda w: w.upcoming.pk, None),
     "availability page": ("get", "availability", None, None),
     "open slots": ("post", "availability", None, _open_form),
@@ -85,6 +91,7 @@ EXPECTED = {
     "reschedule page":   ("login", "ok",    404,     403,     403,     "ok",    "ok"),
     "reschedule":        ("login", "done",  404,     403,     403,     "done",  "done"),
     "no-show":           ("login", 403,     403,     "done",  404,     "done",  "done"),
+    "revert no-show":    ("login", 403,     403,     "done",  404,     "done",  "done"),
     "check-in":          ("login", 403,     403,     403,     403,     "done",  "done"),
     "availability page": ("login", 403,     403,     "ok",    "ok",    403,     403),
     "open slots":        ("login", 403,     403,     "done",  "done",  403,     403),
