@@ -129,6 +129,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PRIVACY_NOTICE_VERSION = "2026-11"
+# A doctor reads a patient's record while they have an open appointment with them starting
+# at most this many days ahead (or a completed one): see records/permissions.py.
+RECORD_ACCESS_DAYS_AHEAD = env_int("RECORD_ACCESS_DAYS_AHEAD", 7)
+if RECORD_ACCESS_DAYS_AHEAD < 0:
+    raise ImproperlyConfigured("RECORD_ACCESS_DAYS_AHEAD must be 0 or more")
 
 # Failed logins: locked per account and, separately, per address.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)

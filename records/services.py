@@ -4,7 +4,7 @@ Writes that span MySQL and MongoDB go through coordinator.py instead.
 """
 
 from medly.text import fold_for_search
-from records import audit, repository
+from records import audit, permissions, repository
 
 
 class RecordNotReady(Exception):
@@ -36,8 +36,11 @@ def update_blood_type_and_allergies(*, doctor, patient_id, blood_type, allergies
     )
 
 
-def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text, ip_address=None):
-    """Append an addendum to a closed encounter once; False if this addendum_id was already added."""
+def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text, ip_address=None, note_author=None):
+    """Append an addendum to a closed encounter once; False if this addendum_id was already added.
+
+    ``note_author`` is the encounter's author ({"id", "name"}): the audit event names both.
+    """
     added = repository.add_addendum(
         encounter_id=encounter_id, patient_id=patient_id, addendum_id=addendum_id, author_id=doctor.pk,
         author_name=doctor.get_full_name(), reason=reason, text=text,
@@ -46,5 +49,6 @@ def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text,
         audit.record(
             user=doctor, action=audit.ENCOUNTER_ADDENDUM, patient_id=patient_id, encounter_id=encounter_id,
             ip_address=ip_address, reason=reason,
+            **permissions.addendum_authors(addendum_author=doctor, note_author=note_author),
         )
     return added
