@@ -23,7 +23,8 @@ class MedlyUserCreationForm(PatientDetailsForm, AdminUserCreationForm):
 
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     privacy_notice_given = forms.BooleanField(
-        label=_("Privacy notice given and accepted in person"), required=False,
+        label=_("Privacy notice given and accepted in person"),
+        required=False,
         help_text=_("Required for patients: the patient received the privacy notice and accepted it."),
     )
 
@@ -43,9 +44,11 @@ class MedlyUserCreationForm(PatientDetailsForm, AdminUserCreationForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("role") == Role.PATIENT:
-            required = {"date_of_birth": _("A patient's date of birth is required."),
-                        "sex": _("A patient's sex is required."),
-                        "privacy_notice_given": _("Give the privacy notice in person and tick this box.")}
+            required = {
+                "date_of_birth": _("A patient's date of birth is required."),
+                "sex": _("A patient's sex is required."),
+                "privacy_notice_given": _("Give the privacy notice in person and tick this box."),
+            }
             for name, message in required.items():
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, message)
@@ -98,10 +101,13 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {
-            "classes": ("wide",),
-            "fields": ("email", "first_name", "last_name", "role", "usable_password", "password1", "password2"),
-        }),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "role", "usable_password", "password1", "password2"),
+            },
+        ),
         (_("Patient (required when the role is patient)"), {"classes": ("wide",), "fields": PATIENT_FIELDS}),
     )
 
@@ -161,13 +167,24 @@ class UserAdmin(DjangoUserAdmin):
 
     def _create_through_services(self, request, data):
         password = data.get("password1") if data.get("set_usable_password") else None
-        account = {"email": data["email"], "first_name": data["first_name"], "last_name": data["last_name"],
-                   "password": password, "ip_address": audit.client_address(request)}
+        account = {
+            "email": data["email"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "password": password,
+            "ip_address": audit.client_address(request),
+        }
         if data["role"] == Role.PATIENT:
             return services.register_patient(
-                **account, date_of_birth=data["date_of_birth"], sex=data["sex"], curp=data["curp"],
-                blood_type=data["blood_type"], allergies=data["allergies"], phone=data["phone"],
-                registered_by=request.user, privacy_notice_given=data["privacy_notice_given"],
+                **account,
+                date_of_birth=data["date_of_birth"],
+                sex=data["sex"],
+                curp=data["curp"],
+                blood_type=data["blood_type"],
+                allergies=data["allergies"],
+                phone=data["phone"],
+                registered_by=request.user,
+                privacy_notice_given=data["privacy_notice_given"],
             )
         return services.create_staff_user(**account, role=data["role"], created_by=request.user)
 

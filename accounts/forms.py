@@ -26,12 +26,16 @@ class PatientDetailsForm(forms.Form):
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
     curp = forms.CharField(
-        label=_("CURP (optional)"), max_length=18, required=False,
+        label=_("CURP (optional)"),
+        max_length=18,
+        required=False,
         help_text=_("18 characters, as printed on your CURP certificate."),
     )
     blood_type = forms.ChoiceField(label=_("Blood type"), choices=BLOOD_TYPE_CHOICES, required=False)
     allergies = forms.CharField(
-        label=_("Allergies"), max_length=1000, required=False,
+        label=_("Allergies"),
+        max_length=1000,
+        required=False,
         help_text=_("Separate them with commas, e.g. penicillin, peanuts. Leave empty if none."),
     )
 
@@ -66,7 +70,9 @@ class RegistrationForm(PatientDetailsForm):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
@@ -78,8 +84,17 @@ class RegistrationForm(PatientDetailsForm):
     )
 
     field_order = [
-        "email", "first_name", "last_name", "date_of_birth", "sex", "curp", "password1", "password2",
-        "blood_type", "allergies", "accept_privacy",
+        "email",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "sex",
+        "curp",
+        "password1",
+        "password2",
+        "blood_type",
+        "allergies",
+        "accept_privacy",
     ]
 
     def clean_email(self):

@@ -12,6 +12,7 @@ def role_required(*roles, on_refusal=None):
 
     ``on_refusal(request, url_kwargs)`` runs before the 403, e.g. to audit the refused access.
     """
+
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):

@@ -14,9 +14,22 @@ USER_CREATE = "user.create"
 ROLE_CHANGE = "user.role_change"
 
 
-def register_patient(*, email, first_name, last_name, date_of_birth, sex, password=None, curp=None,
-                     blood_type="", allergies=(), phone="", ip_address=None, registered_by=None,
-                     privacy_notice_given=False):
+def register_patient(
+    *,
+    email,
+    first_name,
+    last_name,
+    date_of_birth,
+    sex,
+    password=None,
+    curp=None,
+    blood_type="",
+    allergies=(),
+    phone="",
+    ip_address=None,
+    registered_by=None,
+    privacy_notice_given=False,
+):
     """The one way a patient comes to exist: user, profile, privacy consent and, through the
     operation log, the record document in MongoDB.
 
@@ -32,20 +45,30 @@ def register_patient(*, email, first_name, last_name, date_of_birth, sex, passwo
         raise NotAllowed(_("Give the privacy notice in person and record that the patient accepted it."))
     with transaction.atomic(durable=True):
         user = User.objects.create_user(
-            email=email, password=password, first_name=first_name, last_name=last_name, role=Role.PATIENT,
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            role=Role.PATIENT,
             phone=phone or "",
         )
         PatientProfile.objects.create(user=user, date_of_birth=date_of_birth, sex=sex, curp=curp or None)
         PrivacyConsent.objects.create(
-            user=user, notice_version=settings.PRIVACY_NOTICE_VERSION, ip_address=ip_address,
+            user=user,
+            notice_version=settings.PRIVACY_NOTICE_VERSION,
+            ip_address=ip_address,
             channel=ConsentChannel.ONLINE if registered_by is None else ConsentChannel.IN_PERSON,
             recorded_by=registered_by,
         )
         if registered_by is not None:
             audit.record(
-                user=registered_by, action=PATIENT_REGISTER, patient_id=user.pk, ip_address=ip_address,
+                user=registered_by,
+                action=PATIENT_REGISTER,
+                patient_id=user.pk,
+                ip_address=ip_address,
                 registered_by={"id": registered_by.pk, "name": registered_by.get_full_name()},
-                consent=ConsentChannel.IN_PERSON, notice_version=settings.PRIVACY_NOTICE_VERSION,
+                consent=ConsentChannel.IN_PERSON,
+                notice_version=settings.PRIVACY_NOTICE_VERSION,
             )
         operation = coordinator.log_record_creation(patient=user, blood_type=blood_type, allergies=allergies)
     coordinator.create_record_now(operation.pk)
@@ -88,7 +111,11 @@ def change_role(*, user_id, role, changed_by, ip_address=None):
         User.objects.filter(pk=user.pk).update(role=role)
         user.role = role
         audit.record(
-            user=changed_by, action=ROLE_CHANGE, ip_address=ip_address, subject_id=user.pk,
-            before={"role": before}, after={"role": role},
+            user=changed_by,
+            action=ROLE_CHANGE,
+            ip_address=ip_address,
+            subject_id=user.pk,
+            before={"role": before},
+            after={"role": role},
         )
     return user

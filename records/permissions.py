@@ -65,7 +65,9 @@ def may_open_consultation(user, appointment):
     """
     horizon = timezone.now() + timedelta(days=settings.RECORD_ACCESS_DAYS_AHEAD)
     return (
-        user.is_authenticated and user.role == Role.DOCTOR and appointment.doctor_id == user.pk
+        user.is_authenticated
+        and user.role == Role.DOCTOR
+        and appointment.doctor_id == user.pk
         and appointment.starts_at <= horizon
     )
 
@@ -76,9 +78,7 @@ def readable_patients(user):
     if not user.is_authenticated:
         return patients.none()
     if user.role == Role.DOCTOR:
-        return patients.filter(
-            Exists(Appointment.objects.filter(_granting(), doctor=user, patient=OuterRef("pk")))
-        )
+        return patients.filter(Exists(Appointment.objects.filter(_granting(), doctor=user, patient=OuterRef("pk"))))
     if user.role == Role.ADMIN:
         return patients
     if user.role == Role.PATIENT:

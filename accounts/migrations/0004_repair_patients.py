@@ -20,7 +20,10 @@ def repair_patients(apps, schema_editor):
     logged = Operation.objects.filter(kind="create_record").values("patient_id")
     for patient in patients.exclude(pk__in=logged).order_by("pk"):
         Operation.objects.create(
-            kind="create_record", state="prepared", patient=patient, payload={"blood_type": "", "allergies": []},
+            kind="create_record",
+            state="prepared",
+            patient=patient,
+            payload={"blood_type": "", "allergies": []},
         )
 
 

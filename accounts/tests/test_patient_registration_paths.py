@@ -19,10 +19,20 @@ ADD_URL = reverse("admin:accounts_user_add")
 
 def admin_add_form(**overrides):
     data = {
-        "email": "Walk.In@Example.test", "first_name": "Chabelo", "last_name": "Poot", "role": Role.PATIENT,
-        "usable_password": "false", "password1": "", "password2": "",
-        "date_of_birth": "1979-02-11", "sex": "M", "curp": "", "phone": "999 123 4567",
-        "blood_type": "O-", "allergies": "sulfas, ibuprofeno", "privacy_notice_given": "on",
+        "email": "Walk.In@Example.test",
+        "first_name": "Chabelo",
+        "last_name": "Poot",
+        "role": Role.PATIENT,
+        "usable_password": "false",
+        "password1": "",
+        "password2": "",
+        "date_of_birth": "1979-02-11",
+        "sex": "M",
+        "curp": "",
+        "phone": "999 123 4567",
+        "blood_type": "O-",
+        "allergies": "sulfas, ibuprofeno",
+        "privacy_notice_given": "on",
     }
     data.update(overrides)
     return data
@@ -37,7 +47,9 @@ def assert_patient_is_complete(patient, *, staff, blood_type, allergies):
     assert profile.date_of_birth is not None and profile.sex
     consent = PrivacyConsent.objects.get(user=patient)
     assert (consent.channel, consent.recorded_by, consent.notice_version) == (
-        ConsentChannel.IN_PERSON, staff, settings.PRIVACY_NOTICE_VERSION
+        ConsentChannel.IN_PERSON,
+        staff,
+        settings.PRIVACY_NOTICE_VERSION,
     )
     record = repository.get_patient_record(patient_id=patient.pk)
     assert (record["blood_type"], record["allergies"]) == (blood_type, allergies)
@@ -73,11 +85,14 @@ def test_a_patient_created_in_admin_has_profile_record_and_consent_and_their_pag
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("missing", "message"), [
-    ("date_of_birth", "A patient&#x27;s date of birth is required."),
-    ("sex", "A patient&#x27;s sex is required."),
-    ("privacy_notice_given", "Give the privacy notice in person and tick this box."),
-])
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("date_of_birth", "A patient&#x27;s date of birth is required."),
+        ("sex", "A patient&#x27;s sex is required."),
+        ("privacy_notice_given", "Give the privacy notice in person and tick this box."),
+    ],
+)
 def test_an_admin_patient_without_what_the_service_needs_is_explained_and_nothing_is_written(client, missing, message):
     client.force_login(AdminFactory())
 
@@ -94,10 +109,19 @@ def test_a_doctor_created_in_admin_gets_no_patient_rows_and_an_audit_event(clien
     admin = AdminFactory()
     client.force_login(admin)
 
-    response = client.post(ADD_URL, admin_add_form(
-        email="nueva@medly.test", role=Role.DOCTOR, date_of_birth="", sex="", privacy_notice_given="",
-        usable_password="true", password1="a-sturdy-passphrase-77", password2="a-sturdy-passphrase-77",
-    ))
+    response = client.post(
+        ADD_URL,
+        admin_add_form(
+            email="nueva@medly.test",
+            role=Role.DOCTOR,
+            date_of_birth="",
+            sex="",
+            privacy_notice_given="",
+            usable_password="true",
+            password1="a-sturdy-passphrase-77",
+            password2="a-sturdy-passphrase-77",
+        ),
+    )
 
     assert response.status_code == 302
     doctor = User.objects.get(email="nueva@medly.test")
@@ -129,9 +153,17 @@ def test_a_desk_patient_has_profile_record_and_consent_naming_the_receptionist_a
     receptionist = ReceptionFactory()
 
     patient = register_patient(
-        email="desk@example.test", first_name="Rigoberto", last_name="Ek", date_of_birth="1960-07-01", sex="M",
-        phone="999 765 4321", blood_type="A+", allergies=["sulfas"], ip_address="10.0.0.7",
-        registered_by=receptionist, privacy_notice_given=True,
+        email="desk@example.test",
+        first_name="Rigoberto",
+        last_name="Ek",
+        date_of_birth="1960-07-01",
+        sex="M",
+        phone="999 765 4321",
+        blood_type="A+",
+        allergies=["sulfas"],
+        ip_address="10.0.0.7",
+        registered_by=receptionist,
+        privacy_notice_given=True,
     )
 
     assert (patient.phone, patient.has_usable_password()) == ("999 765 4321", False)
@@ -144,8 +176,13 @@ def test_a_desk_patient_has_profile_record_and_consent_naming_the_receptionist_a
 def test_a_desk_patient_without_the_privacy_notice_given_is_refused_and_nothing_is_written():
     with pytest.raises(NotAllowed):
         register_patient(
-            email="desk@example.test", first_name="Rigoberto", last_name="Ek", date_of_birth="1960-07-01", sex="M",
-            registered_by=ReceptionFactory(), privacy_notice_given=False,
+            email="desk@example.test",
+            first_name="Rigoberto",
+            last_name="Ek",
+            date_of_birth="1960-07-01",
+            sex="M",
+            registered_by=ReceptionFactory(),
+            privacy_notice_given=False,
         )
 
     assert not User.objects.filter(role=Role.PATIENT).exists()
@@ -155,8 +192,12 @@ def test_a_desk_patient_without_the_privacy_notice_given_is_refused_and_nothing_
 @pytest.mark.django_db
 def test_self_registration_records_an_online_consent_without_a_staff_member():
     patient = register_patient(
-        email="self@example.test", password="tortuga-marina-2026", first_name="Lucía", last_name="Canul",
-        date_of_birth="1991-03-08", sex="F",
+        email="self@example.test",
+        password="tortuga-marina-2026",
+        first_name="Lucía",
+        last_name="Canul",
+        date_of_birth="1991-03-08",
+        sex="F",
     )
 
     consent = PrivacyConsent.objects.get(user=patient)
@@ -168,8 +209,13 @@ def test_self_registration_records_an_online_consent_without_a_staff_member():
 def test_registration_refuses_to_run_inside_someone_elses_transaction():
     with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
         register_patient(
-            email="nested@example.test", first_name="A", last_name="B", date_of_birth="1990-01-01", sex="F",
-            registered_by=DoctorFactory(), privacy_notice_given=True,
+            email="nested@example.test",
+            first_name="A",
+            last_name="B",
+            date_of_birth="1990-01-01",
+            sex="F",
+            registered_by=DoctorFactory(),
+            privacy_notice_given=True,
         )
 
     assert not User.objects.filter(role=Role.PATIENT).exists()

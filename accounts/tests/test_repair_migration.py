@@ -61,7 +61,11 @@ def test_a_patient_with_a_profile_but_no_logged_record_only_gets_the_record_and_
 
 def test_registered_patients_and_staff_are_left_alone():
     registered = register_patient(
-        email="ok@example.test", first_name="Ok", last_name="Paciente", date_of_birth="1990-01-01", sex="F",
+        email="ok@example.test",
+        first_name="Ok",
+        last_name="Paciente",
+        date_of_birth="1990-01-01",
+        sex="F",
     )
     AdminFactory()
 

@@ -19,8 +19,14 @@ def change_url(user):
 
 def change_form(user, **overrides):
     data = {
-        "email": user.email, "first_name": user.first_name, "last_name": user.last_name, "phone": user.phone,
-        "role": user.role, "is_active": "on", "date_joined_0": "2026-11-30", "date_joined_1": "10:00:00",
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "role": user.role,
+        "is_active": "on",
+        "date_joined_0": "2026-11-30",
+        "date_joined_1": "10:00:00",
     }
     data.update(overrides)
     return data
