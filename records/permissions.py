@@ -26,11 +26,20 @@ from scheduling.models import Appointment, AppointmentStatus
 OPEN_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CLOSING)
 
 
-def _granting(now=None):
+def _horizon():
+    return timezone.now() + timedelta(days=settings.RECORD_ACCESS_DAYS_AHEAD)
+
+
+def _granting():
     """The appointments that give their doctor access to their patient's record, as a filter."""
-    now = now or timezone.now()
-    horizon = now + timedelta(days=settings.RECORD_ACCESS_DAYS_AHEAD)
-    return Q(status=AppointmentStatus.COMPLETED) | Q(status__in=OPEN_STATUSES, starts_at__lte=horizon)
+    return Q(status=AppointmentStatus.COMPLETED) | Q(status__in=OPEN_STATUSES, starts_at__lte=_horizon())
+
+
+def appointment_grants_access(appointment):
+    """The same rule as _granting, for one appointment already loaded (the agenda's links)."""
+    if appointment.status == AppointmentStatus.COMPLETED:
+        return True
+    return appointment.status in OPEN_STATUSES and appointment.starts_at <= _horizon()
 
 
 def _doctor_has_access(doctor, patient_id):
@@ -63,12 +72,11 @@ def may_open_consultation(user, appointment):
     Whatever its status: a consultation page that can no longer close (cancelled, marked as a
     no-show, already closed) is still the doctor's to see, with the reason and their typed note.
     """
-    horizon = timezone.now() + timedelta(days=settings.RECORD_ACCESS_DAYS_AHEAD)
     return (
         user.is_authenticated
         and user.role == Role.DOCTOR
         and appointment.doctor_id == user.pk
-        and appointment.starts_at <= horizon
+        and appointment.starts_at <= _horizon()
     )
 
 

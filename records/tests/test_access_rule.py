@@ -122,6 +122,7 @@ def test_each_appointment_state_window_and_role_gets_the_one_right_answer(client
     assert permissions.may_read_record(user, patient.pk) is may_read
     assert permissions.may_edit_record(user, patient.pk) is may_edit
     assert permissions.may_add_addendum(user, patient.pk) is may_add
+    assert permissions.appointment_grants_access(appointment) is DOCTOR_HAS_ACCESS[(state, window)]
     record = repository.get_patient_record(patient_id=patient.pk)
     assert record["allergies"] == (["látex"] if may_edit else ["penicilina"])
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
@@ -177,3 +178,20 @@ def test_a_cancellation_ends_the_access_the_booking_gave(client):
     appointment.save(update_fields=["status", "live_slot"])
 
     assert client.get(url).status_code == 403
+
+
+def test_the_agenda_links_to_a_record_and_a_consultation_only_where_the_rule_lets_the_doctor_in(client, settings):
+    doctor = DoctorFactory()
+    booked = AppointmentFactory(slot__doctor=doctor)
+    client.force_login(doctor)
+    day = timezone.localtime(booked.starts_at).date().isoformat()
+
+    page = client.get("/appointments/", {"day": day}).content.decode()
+    settings.RECORD_ACCESS_DAYS_AHEAD = 0
+    later = client.get("/appointments/", {"day": day}).content.decode()
+
+    assert f'href="/patients/{booked.patient_id}/record/"' in page
+    assert f'href="/appointments/{booked.pk}/consultation/"' in page
+    assert booked.patient.get_full_name() in later
+    assert f'href="/patients/{booked.patient_id}/record/"' not in later
+    assert f'href="/appointments/{booked.pk}/consultation/"' not in later
