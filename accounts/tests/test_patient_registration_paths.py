@@ -219,3 +219,20 @@ def test_registration_refuses_to_run_inside_someone_elses_transaction():
         )
 
     assert not User.objects.filter(role=Role.PATIENT).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_add_page_asks_for_what_a_patient_needs_and_a_patients_change_page_answers(client):
+    client.force_login(AdminFactory())
+    patient = register_patient(
+        email="p@example.test", first_name="Ana", last_name="Uc", date_of_birth="1990-01-01", sex="F"
+    )
+
+    add_page = client.get(ADD_URL)
+    change_page = client.get(reverse("admin:accounts_user_change", args=[patient.pk]))
+
+    assert add_page.status_code == 200
+    for name in ("date_of_birth", "sex", "curp", "blood_type", "allergies", "privacy_notice_given"):
+        assert f'name="{name}"' in add_page.content.decode()
+    assert change_page.status_code == 200
+    assert 'name="patient_profile-0-date_of_birth"' in change_page.content.decode()
