@@ -115,6 +115,18 @@ def _isolated_stores(mongo_server, request):
 
 
 @pytest.fixture(autouse=True)
+def _factory_slots_start_tomorrow():
+    """Each test's factory slots start tomorrow, half an hour apart, whatever ran before it.
+
+    Otherwise they drift later with every test of the session, and whether a doctor may read a
+    record (an appointment within RECORD_ACCESS_DAYS_AHEAD days) would depend on test order.
+    """
+    from scheduling.tests.factories import SlotFactory
+
+    SlotFactory.reset_sequence()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

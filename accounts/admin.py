@@ -1,28 +1,76 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts import services
+from accounts.forms import PatientDetailsForm
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
+from accounts.permissions import may_change_roles, role_change_refusal
+from records import audit
+
+PATIENT_FIELDS = ("date_of_birth", "sex", "curp", "phone", "blood_type", "allergies", "privacy_notice_given")
 
 
-class MedlyUserCreationForm(AdminUserCreationForm):
+class MedlyUserCreationForm(PatientDetailsForm, AdminUserCreationForm):
+    """One add form for every role; a patient's details are required only when the role is patient."""
+
+    actor = None  # the admin user filling the form in, set by UserAdmin.get_form
+
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    privacy_notice_given = forms.BooleanField(
+        label=_("Privacy notice given and accepted in person"),
+        required=False,
+        help_text=_("Required for patients: the patient received the privacy notice and accepted it."),
+    )
+
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name", "role")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("date_of_birth", "sex"):
+            self.fields[name].required = False
+        if not may_change_roles(self.actor):
+            # Only superusers decide roles: other staff can only register patients.
+            self.fields["role"].choices = [(Role.PATIENT, Role.PATIENT.label)]
+            self.fields["role"].initial = Role.PATIENT
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.PATIENT:
+            required = {
+                "date_of_birth": _("A patient's date of birth is required."),
+                "sex": _("A patient's sex is required."),
+                "privacy_notice_given": _("Give the privacy notice in person and tick this box."),
+            }
+            for name, message in required.items():
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, message)
+        return cleaned
+
     def save(self, commit=True):
-        user = super().save(commit=False)
-        user.is_staff = user.role == Role.ADMIN
-        if commit:
-            user.save()
-        return user
+        raise NotImplementedError("UserAdmin creates users through accounts.services")
 
 
 class MedlyUserChangeForm(UserChangeForm):
+    actor = None
+
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        refusal = role_change_refusal(actor=self.actor, before=self.instance.role, after=role)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return role
 
 
 class DoctorProfileInline(admin.StackedInline):
@@ -43,27 +91,102 @@ class UserAdmin(DjangoUserAdmin):
     add_form = MedlyUserCreationForm
     inlines = [DoctorProfileInline, PatientProfileInline]
     list_display = ("email", "first_name", "last_name", "role", "is_active", "is_staff")
-    list_filter = ("role", "is_active", "is_staff")
+    list_filter = ("role", "is_active")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("last_name", "first_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal info"), {"fields": ("first_name", "last_name", "role")}),
-        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "phone", "role")}),
+        (_("Permissions"), {"fields": ("is_active", "is_superuser", "groups", "user_permissions")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {
-            "classes": ("wide",),
-            "fields": ("email", "first_name", "last_name", "role", "usable_password", "password1", "password2"),
-        }),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "first_name", "last_name", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+        (_("Patient (required when the role is patient)"), {"classes": ("wide",), "fields": PATIENT_FIELDS}),
     )
+
+    @admin.display(boolean=True, description=_("staff status"))
+    def is_staff(self, user):
+        return user.is_staff
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not may_change_roles(request.user):
+            # Otherwise a staff member could hand themselves a role, superuser status or permissions.
+            return ("role", "is_superuser", "groups", "user_permissions")
+        return ()
 
     def get_inline_instances(self, request, obj=None):
         if obj is None:
             return []
         wanted = {Role.DOCTOR: DoctorProfileInline, Role.PATIENT: PatientProfileInline}.get(obj.role)
         return [inline for inline in super().get_inline_instances(request, obj) if type(inline) is wanted]
+
+    @method_decorator([sensitive_post_parameters(), csrf_protect])
+    def add_view(self, request, form_url="", extra_context=None):
+        # Without Django admin's surrounding transaction: register_patient and
+        # create_staff_user own theirs, and it is durable.
+        return self._add_view(request, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)
+        return self._create_through_services(request, form.cleaned_data)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return  # save_form created it through the services
+        if "role" in form.changed_data:
+            new_role = obj.role
+            obj.role = form.initial["role"]
+            obj.save()
+            services.change_role(
+                user_id=obj.pk, role=new_role, changed_by=request.user, ip_address=audit.client_address(request)
+            )
+            obj.role = new_role
+        else:
+            obj.save()
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a new user has no inlines nor many-to-many fields on the add form
+            super().save_related(request, form, formsets, change)
+
+    def _create_through_services(self, request, data):
+        password = data.get("password1") if data.get("set_usable_password") else None
+        account = {
+            "email": data["email"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "password": password,
+            "ip_address": audit.client_address(request),
+        }
+        if data["role"] == Role.PATIENT:
+            return services.register_patient(
+                **account,
+                date_of_birth=data["date_of_birth"],
+                sex=data["sex"],
+                curp=data["curp"],
+                blood_type=data["blood_type"],
+                allergies=data["allergies"],
+                phone=data["phone"],
+                registered_by=request.user,
+                privacy_notice_given=data["privacy_notice_given"],
+            )
+        return services.create_staff_user(**account, role=data["role"], created_by=request.user)
 
     def has_delete_permission(self, request, obj=None):
         # Accounts are deactivated, never deleted: records and history point at them.
@@ -72,8 +195,8 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(PrivacyConsent)
 class PrivacyConsentAdmin(admin.ModelAdmin):
-    list_display = ("user", "notice_version", "accepted_at", "ip_address")
-    list_filter = ("notice_version",)
+    list_display = ("user", "notice_version", "channel", "recorded_by", "accepted_at", "ip_address")
+    list_filter = ("notice_version", "channel")
     search_fields = ("user__email",)
 
     def has_add_permission(self, request):

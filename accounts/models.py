@@ -52,12 +52,11 @@ class UserManager(BaseUserManager):
 
     def create_user(self, email, password=None, **fields):
         fields.setdefault("role", Role.PATIENT)
-        fields.setdefault("is_staff", fields["role"] == Role.ADMIN)
         fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **fields)
 
     def create_superuser(self, email, password=None, **fields):
-        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        fields.update(role=Role.ADMIN, is_superuser=True)
         return self._create_user(email, password, **fields)
 
     def get_by_natural_key(self, username):
@@ -69,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PATIENT)
-    is_staff = models.BooleanField(_("staff status"), default=False)
+    phone = models.CharField(_("phone"), max_length=40, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Accent- and case-folded "first last email", kept in step by save(): searches
@@ -104,6 +103,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip()
 
+    @property
+    def is_staff(self):
+        """Django admin access: derived from the role alone, so no update can leave it out of step."""
+        return self.role == Role.ADMIN
+
     def get_short_name(self):
         return self.first_name
 
@@ -132,8 +136,10 @@ class Sex(models.TextChoices):
 
 class PatientProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient_profile")
-    date_of_birth = models.DateField(_("date of birth"))
-    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    # NULL / empty only for patients created before every patient went through
+    # register_patient (repaired by a migration): shown as "not recorded", never guessed.
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     # NULL when not given, so the unique constraint only binds real CURPs.
     curp = models.CharField(_("CURP"), max_length=18, null=True, blank=True, unique=True, validators=[validate_curp])
 
@@ -146,8 +152,11 @@ class PatientProfile(models.Model):
 
     @property
     def age(self):
-        today = timezone.localdate()
+        """Whole years today, or None when the date of birth was never recorded."""
         born = self.date_of_birth
+        if born is None:
+            return None
+        today = timezone.localdate()
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
@@ -169,6 +178,11 @@ class DoctorProfile(models.Model):
         return self.user.get_full_name()
 
 
+class ConsentChannel(models.TextChoices):
+    ONLINE = "online", _("Accepted online at sign-up")
+    IN_PERSON = "in_person", _("Privacy notice given and accepted in person")
+
+
 class PrivacyConsent(models.Model):
     """The patient's express acceptance of the privacy notice for health data (LFPDPPP)."""
 
@@ -176,6 +190,12 @@ class PrivacyConsent(models.Model):
     notice_version = models.CharField(_("privacy notice version"), max_length=20)
     accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    channel = models.CharField(_("how it was given"), max_length=16, choices=ConsentChannel.choices,
+                               default=ConsentChannel.ONLINE)
+    # The staff member who gave the notice in person; empty for online sign-up.
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
+    )
 
     class Meta:
         verbose_name = _("privacy consent")

@@ -2,26 +2,122 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from accounts.models import PatientProfile, PrivacyConsent, Role, User
-from records import coordinator
+from accounts.exceptions import NotAllowed
+from accounts.models import ConsentChannel, PatientProfile, PrivacyConsent, Role, User
+from accounts.permissions import may_change_roles, role_change_refusal
+from records import audit, coordinator
+
+PATIENT_REGISTER = "patient.register"
+USER_CREATE = "user.create"
+ROLE_CHANGE = "user.role_change"
 
 
-def register_patient(*, email, password, first_name, last_name, date_of_birth, sex, curp=None,
-                     blood_type="", allergies=(), ip_address=None):
-    """Create the patient in MySQL and, through the operation log, their record document in MongoDB.
+def register_patient(
+    *,
+    email,
+    first_name,
+    last_name,
+    date_of_birth,
+    sex,
+    password=None,
+    curp=None,
+    blood_type="",
+    allergies=(),
+    phone="",
+    ip_address=None,
+    registered_by=None,
+    privacy_notice_given=False,
+):
+    """The one way a patient comes to exist: user, profile, privacy consent and, through the
+    operation log, the record document in MongoDB.
 
-    If MongoDB is unreachable the account still exists and ``manage.py
-    reconcile`` creates the record document once the store is back.
+    Online sign-up leaves ``registered_by`` empty: the patient accepted the notice on the form.
+    At the desk or in admin, ``registered_by`` is the staff member, who must have given the
+    privacy notice in person (``privacy_notice_given``); the consent row and an audit event name
+    them. Without a password the account cannot sign in until it is given one.
+
+    If MongoDB is unreachable the account still exists and ``manage.py reconcile`` creates the
+    record document once the store is back.
     """
-    with transaction.atomic():
+    if registered_by is not None and not privacy_notice_given:
+        raise NotAllowed(_("Give the privacy notice in person and record that the patient accepted it."))
+    with transaction.atomic(durable=True):
         user = User.objects.create_user(
-            email=email, password=password, first_name=first_name, last_name=last_name, role=Role.PATIENT,
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            role=Role.PATIENT,
+            phone=phone or "",
         )
         PatientProfile.objects.create(user=user, date_of_birth=date_of_birth, sex=sex, curp=curp or None)
-        PrivacyConsent.objects.create(user=user, notice_version=settings.PRIVACY_NOTICE_VERSION, ip_address=ip_address)
+        PrivacyConsent.objects.create(
+            user=user,
+            notice_version=settings.PRIVACY_NOTICE_VERSION,
+            ip_address=ip_address,
+            channel=ConsentChannel.ONLINE if registered_by is None else ConsentChannel.IN_PERSON,
+            recorded_by=registered_by,
+        )
+        if registered_by is not None:
+            audit.record(
+                user=registered_by,
+                action=PATIENT_REGISTER,
+                patient_id=user.pk,
+                ip_address=ip_address,
+                registered_by={"id": registered_by.pk, "name": registered_by.get_full_name()},
+                consent=ConsentChannel.IN_PERSON,
+                notice_version=settings.PRIVACY_NOTICE_VERSION,
+            )
         operation = coordinator.log_record_creation(
-            patient=user, blood_type=blood_type, allergies=allergies, ip_address=ip_address
+            patient=user, blood_type=blood_type, allergies=allergies, ip_address=ip_address, actor=registered_by
         )
     coordinator.create_record_now(operation.pk)
+    return user
+
+
+def create_staff_user(*, email, first_name, last_name, role, password=None, created_by, ip_address=None):
+    """A doctor, reception or admin account (patients go through register_patient)."""
+    if role == Role.PATIENT:
+        raise ValueError("patients are created by register_patient")
+    if not may_change_roles(created_by):
+        raise NotAllowed(_("Only a superuser can create staff accounts."))
+    with transaction.atomic(durable=True):
+        user = User.objects.create_user(
+            email=email, password=password, first_name=first_name, last_name=last_name, role=role
+        )
+        audit.record(user=created_by, action=USER_CREATE, ip_address=ip_address, subject_id=user.pk, role_given=role)
+    return user
+
+
+def change_role(*, user_id, role, changed_by, ip_address=None):
+    """Change a user's role (and with it their admin access), audited with before and after.
+
+    Patients are never turned into staff nor staff into patients: a patient exists only through
+    register_patient, with a profile, a record and a consent, and their record stays theirs.
+
+    Not durable: Django admin saves a changed user inside its own transaction, and the role
+    change must commit or roll back with the rest of that form.
+    """
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        before = user.role
+        refusal = role_change_refusal(actor=changed_by, before=before, after=role)
+        if refusal:
+            raise NotAllowed(refusal)
+        if before == role:
+            return user
+        User.objects.filter(pk=user.pk).update(role=role)
+        user.role = role
+        audit.record(
+            user=changed_by,
+            action=ROLE_CHANGE,
+            ip_address=ip_address,
+            subject_id=user.pk,
+            before={"role": before},
+            after={"role": role},
+        )
     return user

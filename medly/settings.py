@@ -146,6 +146,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 PRIVACY_NOTICE_VERSION = "2026-11"
+# A doctor reads a patient's record while they have an open appointment with them starting
+# at most this many days ahead (or a completed one): see records/permissions.py.
+RECORD_ACCESS_DAYS_AHEAD = env_int("RECORD_ACCESS_DAYS_AHEAD", 7)
+if RECORD_ACCESS_DAYS_AHEAD < 0:
+    raise ImproperlyConfigured("RECORD_ACCESS_DAYS_AHEAD must be 0 or more")
 
 # --- Client address behind proxies ------------------------------------------
 # How many proxies in front of Medly append to X-Forwarded-For; 0 = the

@@ -1,29 +1,13 @@
-"""Who may read which record, and the data the record pages share."""
+"""The data the record pages share. Who may see it is decided in records/permissions.py."""
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from accounts.models import Role, User
 from medly.text import fold_for_search
+from records import permissions
 from records.models import UNFINISHED_STATES, Operation, OperationKind
-from scheduling.models import Appointment
-
-
-def may_read_record(user, patient_id):
-    """Patients their own; doctors those they have or had an appointment with; admins all; reception never."""
-    if not user.is_authenticated:
-        return False
-    if user.role == Role.PATIENT:
-        return user.pk == patient_id
-    if user.role == Role.DOCTOR:
-        return Appointment.objects.filter(doctor=user, patient_id=patient_id).exists()
-    return user.role == Role.ADMIN
-
-
-def may_write_record(user, patient_id):
-    return user.is_authenticated and user.role == Role.DOCTOR and may_read_record(user, patient_id)
 
 
 def patient_or_404(patient_id):
@@ -34,14 +18,8 @@ def patient_or_404(patient_id):
 
 
 def patients_for(user, *, query=""):
-    """The patients ``user`` may list: a doctor's own patients, everyone for admins."""
-    patients = User.objects.filter(role=Role.PATIENT).select_related("patient_profile")
-    if user.role == Role.DOCTOR:
-        patients = patients.filter(
-            Exists(Appointment.objects.filter(doctor=user, patient=OuterRef("pk")))
-        )
-    elif user.role != Role.ADMIN:
-        return User.objects.none()
+    """The patients whose records ``user`` may read (permissions.readable_patients), searched by name or email."""
+    patients = permissions.readable_patients(user).select_related("patient_profile")
     for word in fold_for_search(query).split():
         patients = patients.filter(search_text__contains=word)
     return patients.order_by("last_name", "first_name", "pk")

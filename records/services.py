@@ -10,7 +10,7 @@ so (``*_not_written``), naming the first one.
 from django.db import transaction
 
 from medly.text import fold_for_search
-from records import audit, repository
+from records import audit, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
 
 __all__ = ["RecordChanged", "RecordNotReady", "add_addendum", "allergy_warnings", "update_blood_type_and_allergies"]
@@ -77,8 +77,11 @@ def update_blood_type_and_allergies(*, doctor, patient_id, blood_type, allergies
         raise
 
 
-def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text, ip_address=None):
-    """Append an addendum to a closed encounter once; False if this addendum_id was already added."""
+def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text, ip_address=None, note_author=None):
+    """Append an addendum to a closed encounter once; False if this addendum_id was already added.
+
+    ``note_author`` is the encounter's author ({"id", "name"}): the audit event names both.
+    """
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient_id)
     if encounter is not None and any(a.get("id") == addendum_id for a in encounter.get("addenda", [])):
         return False
@@ -89,6 +92,7 @@ def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text,
         encounter_id=encounter_id,
         ip_address=ip_address,
         reason=reason,
+        **permissions.addendum_authors(addendum_author=doctor, note_author=note_author),
     )
     try:
         added = repository.add_addendum(

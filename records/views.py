@@ -1,8 +1,8 @@
 from dataclasses import dataclass
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import OperationalError
@@ -13,12 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role, User
+from accounts.models import Role
 from accounts.permissions import role_required
-from records import audit, coordinator, queries, repository, services
+from records import audit, coordinator, permissions, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
-from scheduling import permissions as scheduling_permissions
 from scheduling import services as scheduling_services
 from scheduling.exceptions import SchedulingError
 from scheduling.models import Appointment, AppointmentStatus
@@ -35,47 +34,30 @@ def _deny(request, patient_id):
     raise PermissionDenied
 
 
-def _roles(*roles):
-    """role_required, but a logged-in user with another role is refused with an audit event."""
-
-    def decorator(view):
-        checked = role_required(*roles)(view)
-
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.user.is_authenticated and request.user.role not in roles:
-                _deny(request, _patient_named_by(kwargs))
-            return checked(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+def _audit_refusal(request, url_kwargs):
+    """role_required's refusal on the routes that name no patient (the list, one's own record)."""
+    audit.record(
+        user=request.user, action=audit.ACCESS_DENIED, ip_address=audit.client_address(request), path=request.path,
+    )
 
 
-def _patient_named_by(url_kwargs):
-    if "patient_id" in url_kwargs:
-        return User.objects.filter(pk=url_kwargs["patient_id"], role=Role.PATIENT).values_list("pk", flat=True).first()
-    if "appointment_id" in url_kwargs:
-        return Appointment.objects.filter(pk=url_kwargs["appointment_id"]).values_list("patient_id", flat=True).first()
-    return None
-
-
-def _readable_patient(request, patient_id):
+def _patient_allowed_by(rule, request, patient_id):
+    """The patient named by the URL (404 if none), if ``rule(user, patient_id)`` allows it; else an audited 403."""
     patient = queries.patient_or_404(patient_id)
-    if not queries.may_read_record(request.user, patient.pk):
+    if not rule(request.user, patient.pk):
         _deny(request, patient.pk)
     return patient
 
 
 @require_http_methods(["GET", "POST"])
-@_roles(Role.DOCTOR)
+@login_required
 def consultation(request, appointment_id):
     appointment = (
         Appointment.objects.select_related("patient__patient_profile").filter(pk=appointment_id).first()
     )
     if appointment is None:
         raise Http404
-    if not scheduling_permissions.may_open_consultation(request.user, appointment):
+    if not permissions.may_open_consultation(request.user, appointment):
         _deny(request, appointment.patient_id)
     if request.method == "GET":
         if appointment.status == AppointmentStatus.SCHEDULED and appointment.consultation_opened_at is None:
@@ -225,7 +207,7 @@ def _close(request, appointment, payload, form, prescription, record):
 
 
 @require_GET
-@_roles(Role.DOCTOR, Role.ADMIN)
+@role_required(Role.DOCTOR, Role.ADMIN, on_refusal=_audit_refusal)
 def patient_list(request):
     query = request.GET.get("q", "").strip()[:100]
     page = Paginator(queries.patients_for(request.user, query=query), PATIENTS_PER_PAGE).get_page(
@@ -235,13 +217,13 @@ def patient_list(request):
 
 
 @require_GET
-@role_required(Role.DOCTOR, Role.ADMIN, Role.PATIENT, Role.RECEPTION)
+@login_required
 def patient_record(request, patient_id):
-    return _record_page(request, _readable_patient(request, patient_id))
+    return _record_page(request, _patient_allowed_by(permissions.may_read_record, request, patient_id))
 
 
 @require_GET
-@_roles(Role.PATIENT)
+@role_required(Role.PATIENT, on_refusal=_audit_refusal)
 def my_record(request):
     return _record_page(request, queries.patient_or_404(request.user.pk))
 
@@ -257,12 +239,15 @@ def _record_page(request, patient):
         ip_address=audit.client_address(request), page=page_number,
     )
     pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
-    can_write = queries.may_write_record(request.user, patient.pk)
-    for encounter in encounters if can_write else []:
-        # One form per encounter, with ids of its own so each label points at its own field.
-        encounter["addendum_form"] = AddendumForm(
-            auto_id=f"id_{encounter['id']}_%s", initial={"addendum_id": repository.new_encounter_id()}
-        )
+    may_edit_record = permissions.may_edit_record(request.user, patient.pk)
+    may_add_addendum = permissions.may_add_addendum(request.user, patient.pk)
+    for encounter in encounters:
+        permissions.name_note_authors(encounter)
+        if may_add_addendum:
+            # One form per encounter, with ids of its own so each label points at its own field.
+            encounter["addendum_form"] = AddendumForm(
+                auto_id=f"id_{encounter['id']}_%s", initial={"addendum_id": repository.new_encounter_id()}
+            )
     return render(request, "records/record.html", {
         "patient": patient,
         "record": record,
@@ -271,7 +256,8 @@ def _record_page(request, patient):
         "page_number": page_number,
         "pages": pages,
         "clinic": ClinicDetails.current(),
-        "can_write": can_write,
+        "may_edit_record": may_edit_record,
+        "may_add_addendum": may_add_addendum,
         "record_form": RecordForm(initial={
             "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
             # A record still waiting in the log will be created as version 1 with these values.
@@ -290,9 +276,9 @@ def _page_number(request):
 
 
 @require_POST
-@_roles(Role.DOCTOR)
+@login_required
 def update_record(request, patient_id):
-    patient = _readable_patient(request, patient_id)
+    patient = _patient_allowed_by(permissions.may_edit_record, request, patient_id)
     form = RecordForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -322,9 +308,9 @@ def update_record(request, patient_id):
 
 
 @require_POST
-@_roles(Role.DOCTOR)
+@login_required
 def add_addendum(request, patient_id, encounter_id):
-    patient = _readable_patient(request, patient_id)
+    patient = _patient_allowed_by(permissions.may_add_addendum, request, patient_id)
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
     if encounter is None or encounter["state"] != "final":
         raise Http404
@@ -336,6 +322,7 @@ def add_addendum(request, patient_id, encounter_id):
     added = services.add_addendum(
         doctor=request.user, patient_id=patient.pk, encounter_id=encounter_id, addendum_id=addendum_id,
         reason=form.cleaned_data["reason"], text=form.cleaned_data["text"], ip_address=audit.client_address(request),
+        note_author=encounter.get("author"),
     )
     if added:
         messages.success(request, _("Addendum added."))
@@ -345,9 +332,9 @@ def add_addendum(request, patient_id, encounter_id):
 
 
 @require_GET
-@role_required(Role.DOCTOR, Role.ADMIN, Role.PATIENT, Role.RECEPTION)
+@login_required
 def prescription(request, patient_id, encounter_id):
-    patient = _readable_patient(request, patient_id)
+    patient = _patient_allowed_by(permissions.may_read_record, request, patient_id)
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
     if encounter is None or encounter["state"] != "final":
         raise Http404

@@ -147,8 +147,10 @@ def check_in_refusal(user, appointment, *, now=None):
 
 
 def may_open_consultation(user, appointment):
-    """Only its doctor opens (and closes) an appointment's consultation."""
-    return _is_its_doctor(user, appointment)
+    """The consultation is clinical: records/permissions.py holds the rule."""
+    from records import permissions as record_permissions  # records imports scheduling's models
+
+    return record_permissions.may_open_consultation(user, appointment)
 
 
 def consult_refusal(user, appointment, *, now=None):

@@ -62,5 +62,4 @@ class ReceptionFactory(UserFactory):
 
 class AdminFactory(UserFactory):
     role = Role.ADMIN
-    is_staff = True
     is_superuser = True

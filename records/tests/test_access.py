@@ -168,15 +168,15 @@ def test_an_encounter_of_another_patient_is_not_found_under_this_patients_addres
     assert other.patient_id != clinic.patient.pk
 
 
-def test_a_doctor_who_had_a_cancelled_appointment_with_the_patient_may_still_read_the_record(client):
+def test_a_doctor_whose_only_appointment_was_cancelled_neither_reads_nor_lists_the_patient(client):
     cancelled = appointment_with_record(status=AppointmentStatus.CANCELLED, live_slot=None)
     client.force_login(cancelled.doctor)
 
     record = client.get(f"/patients/{cancelled.patient_id}/record/")
     listed = client.get("/patients/")
 
-    assert record.status_code == 200
-    assert cancelled.patient.get_full_name() in listed.content.decode()
+    assert record.status_code == 403
+    assert cancelled.patient.get_full_name() not in listed.content.decode()
 
 
 def test_a_doctor_may_not_open_the_consultation_of_another_doctors_appointment(client, clinic):

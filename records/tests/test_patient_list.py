@@ -36,16 +36,17 @@ def test_a_doctor_sees_only_their_own_patients_each_linking_to_the_record(client
         assert f'href="/patients/{patient.pk}/record/"' in response.content.decode()
 
 
-def test_a_doctors_patients_include_those_of_cancelled_and_completed_appointments(client):
+def test_a_doctors_patients_are_those_of_completed_and_current_appointments_not_cancelled_ones(client):
     doctor = DoctorFactory()
-    cancelled = AppointmentFactory(slot__doctor=doctor, status=AppointmentStatus.CANCELLED, live_slot=None)
+    AppointmentFactory(slot__doctor=doctor, status=AppointmentStatus.CANCELLED, live_slot=None)
+    AppointmentFactory(slot__doctor=doctor, status=AppointmentStatus.NO_SHOW)
     completed = AppointmentFactory(slot__doctor=doctor, status=AppointmentStatus.COMPLETED)
     AppointmentFactory(slot__doctor=doctor, patient=completed.patient)  # listed once, not twice
     client.force_login(doctor)
 
     names = listed(client.get("/patients/"))
 
-    assert sorted(names) == sorted([cancelled.patient.get_full_name(), completed.patient.get_full_name()])
+    assert sorted(names) == [completed.patient.get_full_name()]
 
 
 def test_an_admin_sees_every_patient_and_no_staff(client):

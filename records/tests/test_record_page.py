@@ -11,6 +11,7 @@ from records import coordinator, repository
 from records.models import AuditEvent, ClinicDetails
 from records.tests.helpers import appointment_with_record, consultation_payload
 from records.tests.view_helpers import closed_encounter, record_url, shown_messages
+from scheduling.models import AppointmentStatus
 from scheduling.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +171,30 @@ def test_an_addendum_keeps_the_original_visible_and_shows_its_author_time_and_re
     assert (event.user, event.patient, event.encounter_id, event.ip_address) == (
         appointment.doctor, appointment.patient, encounter_id, "127.0.0.1"
     )
-    assert event.detail == {"reason": "Wrong duration"}
+    doctor = appointment.doctor
+    assert event.detail == {"reason": "Wrong duration", "author": {"id": doctor.pk, "name": doctor.get_full_name()}}
+
+
+def test_an_addendum_to_another_doctors_note_names_both_doctors_on_the_page_and_in_the_audit(client, closed):
+    appointment, encounter_id = closed
+    colleague = AppointmentFactory(patient=appointment.patient, status=AppointmentStatus.COMPLETED).doctor
+    client.force_login(colleague)
+
+    response = client.post(addendum_url(appointment, encounter_id), {
+        "reason": "Allergy found later", "text": "The patient reacted to the prescribed drug.",
+    })
+
+    assert response.status_code == 302
+    page = client.get(record_url(appointment.patient_id)).content.decode()
+    note_author = appointment.doctor.get_full_name()
+    assert f"{colleague.get_full_name()}, to the note by {note_author}" in page
+    event = AuditEvent.objects.get(action="encounter.addendum")
+    assert event.user == colleague
+    assert event.detail == {
+        "reason": "Allergy found later",
+        "author": {"id": colleague.pk, "name": colleague.get_full_name()},
+        "note_author": {"id": appointment.doctor.pk, "name": note_author},
+    }
 
 
 def test_submitting_the_same_addendum_form_twice_adds_it_once(client, closed):

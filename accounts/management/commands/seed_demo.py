@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import DoctorProfile, PatientProfile, Role, Sex, User
-from records import repository
+from accounts.models import DoctorProfile, Role, Sex, User
+from accounts.services import register_patient
 from records.models import ClinicDetails
 from scheduling.availability import open_slots
 from scheduling.models import Specialty
@@ -64,9 +64,21 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"demo doctor: {result.opened} slots opened, {result.already_existed} already there")
 
-    @transaction.atomic
     def _ensure_user(self, email, first_name, last_name, role):
         user = User.objects.filter(email=email).first()
+        if role == Role.PATIENT:
+            if user is not None:
+                return user, False
+            # Like every patient: through the registration service (profile, consent, record).
+            user = register_patient(
+                email=email, password=DEMO_PASSWORD, first_name=first_name, last_name=last_name,
+                date_of_birth=datetime.date(1988, 4, 12), sex=Sex.FEMALE, blood_type="O+", allergies=["penicilina"],
+            )
+            return user, True
+        return self._ensure_staff_user(user, email, first_name, last_name, role)
+
+    @transaction.atomic
+    def _ensure_staff_user(self, user, email, first_name, last_name, role):
         created = user is None
         if created:
             if role == Role.ADMIN:
@@ -85,9 +97,4 @@ class Command(BaseCommand):
                 },
             )
             profile.specialties.add(Specialty.objects.get(name="Medicina General"))
-        if role == Role.PATIENT:
-            PatientProfile.objects.get_or_create(
-                user=user, defaults={"date_of_birth": datetime.date(1988, 4, 12), "sex": Sex.FEMALE}
-            )
-            repository.create_patient_record(patient_id=user.pk, blood_type="O+", allergies=["penicilina"])
         return user, created

@@ -1,0 +1,11 @@
+"""Errors raised by accounts/services.py; each carries a message for the person who asked."""
+
+
+class AccountError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(AccountError):
+    """The acting user may not do this (not a superuser, no privacy notice given...)."""

@@ -1,0 +1,114 @@
+"""Who may read and write a patient's clinical record: the one place these rules are written.
+
+Views, services and templates (through context flags computed here) all ask these functions.
+
+A doctor has access to a patient's record while an appointment with that patient grants it:
+- ``completed``: they treated the patient, so they keep access to the record;
+- ``scheduled`` (checked in or not) or ``closing``, starting at most RECORD_ACCESS_DAYS_AHEAD days
+  from now. There is no lower bound: an appointment that started earlier today, or one in the
+  past that is still open (its note not yet written, or waiting for the records store), keeps
+  granting access until it is closed (then it is completed), cancelled or marked as a no-show;
+- ``cancelled`` and ``no_show`` grant nothing.
+Access is the same for reading, editing blood type and allergies, and adding an addendum.
+Patients read their own record; admins read every record and write none; reception never
+reads clinical content.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import Role, User
+from scheduling.models import Appointment, AppointmentStatus
+
+OPEN_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CLOSING)
+
+
+def _horizon():
+    return timezone.now() + timedelta(days=settings.RECORD_ACCESS_DAYS_AHEAD)
+
+
+def _granting():
+    """The appointments that give their doctor access to their patient's record, as a filter."""
+    return Q(status=AppointmentStatus.COMPLETED) | Q(status__in=OPEN_STATUSES, starts_at__lte=_horizon())
+
+
+def appointment_grants_access(appointment):
+    """The same rule as _granting, for one appointment already loaded (the agenda's links)."""
+    if appointment.status == AppointmentStatus.COMPLETED:
+        return True
+    return appointment.status in OPEN_STATUSES and appointment.starts_at <= _horizon()
+
+
+def _doctor_has_access(doctor, patient_id):
+    return Appointment.objects.filter(_granting(), doctor=doctor, patient_id=patient_id).exists()
+
+
+def may_read_record(user, patient_id):
+    if not user.is_authenticated:
+        return False
+    if user.role == Role.PATIENT:
+        return user.pk == patient_id
+    if user.role == Role.DOCTOR:
+        return _doctor_has_access(user, patient_id)
+    return user.role == Role.ADMIN
+
+
+def may_edit_record(user, patient_id):
+    """Blood type and allergies: doctors with current access."""
+    return user.is_authenticated and user.role == Role.DOCTOR and _doctor_has_access(user, patient_id)
+
+
+def may_add_addendum(user, patient_id):
+    """An addendum to any final note of the patient, their own or another doctor's."""
+    return may_edit_record(user, patient_id)
+
+
+def may_open_consultation(user, appointment):
+    """The appointment's own doctor, once it starts within RECORD_ACCESS_DAYS_AHEAD days.
+
+    Whatever its status: a consultation page that can no longer close (cancelled, marked as a
+    no-show, already closed) is still the doctor's to see, with the reason and their typed note.
+    """
+    return (
+        user.is_authenticated
+        and user.role == Role.DOCTOR
+        and appointment.doctor_id == user.pk
+        and appointment.starts_at <= _horizon()
+    )
+
+
+def readable_patients(user):
+    """The patients whose records ``user`` may read, as a queryset: the same rule as may_read_record."""
+    patients = User.objects.filter(role=Role.PATIENT)
+    if not user.is_authenticated:
+        return patients.none()
+    if user.role == Role.DOCTOR:
+        return patients.filter(Exists(Appointment.objects.filter(_granting(), doctor=user, patient=OuterRef("pk"))))
+    if user.role == Role.ADMIN:
+        return patients
+    if user.role == Role.PATIENT:
+        return patients.filter(pk=user.pk)
+    return patients.none()
+
+
+def addendum_authors(*, addendum_author, note_author):
+    """Who wrote the addendum and whose note it amends; both are named when they differ.
+
+    ``note_author`` is the encounter's ``author`` ({"id", "name"}); ``addendum_author`` a user.
+    """
+    authors = {"author": {"id": addendum_author.pk, "name": addendum_author.get_full_name()}}
+    if note_author and note_author.get("id") != addendum_author.pk:
+        authors["note_author"] = {"id": note_author.get("id"), "name": note_author.get("name", "")}
+    return authors
+
+
+def name_note_authors(encounter):
+    """Mark each addendum written by someone other than the note's author with that author's name."""
+    note_author = encounter.get("author") or {}
+    for addendum in encounter.get("addenda") or []:
+        if addendum.get("author_id") != note_author.get("id"):
+            addendum["note_author_name"] = note_author.get("name", "")
+    return encounter
