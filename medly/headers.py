@@ -59,7 +59,9 @@ class HealthDataHeadersMiddleware:
         match = getattr(request, "resolver_match", None)
         if match is None or match.view_name not in PUBLIC_ROUTES:
             patch_cache_control(response, no_store=True, private=True)
-        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+        elif settings.SESSION_COOKIE_NAME in request.COOKIES:
+            # The layout may show the signed-in user's name. The cookie, not request.user:
+            # loading the session would make /livez depend on Redis.
             patch_cache_control(response, private=True)
         return response
 

@@ -85,7 +85,12 @@ def signed_in_on(settings, browser, primary, replica):
     use_redis(settings, primary.url)
     patient = PatientFactory()
     browser.force_login(patient)
-    primary.client.wait(1, 5000)
+    # WAIT would only cover this test's own connection, not Django's: compare offsets instead.
+    written = primary.client.info("replication")["master_repl_offset"]
+    deadline = time.monotonic() + 5
+    while replica.client.info("replication")["slave_repl_offset"] < written:
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(0.01)
     use_redis(settings, replica.url)
     return patient
 

@@ -111,7 +111,9 @@ def test_each_appointment_state_window_and_role_gets_the_one_right_answer(client
     record_url = f"/patients/{patient.pk}/record/"
 
     read = client.get(record_url)
-    edit = client.post(f"{record_url}update/", {"blood_type": "B+", "allergies": "látex", "reason": "Lab result"})
+    edit = client.post(
+        f"{record_url}update/", {"blood_type": "B+", "allergies": "látex", "reason": "Lab result", "version": "1"}
+    )
     addendum = client.post(
         f"{record_url}encounters/{encounter_id}/addendum/", {"reason": "Late finding", "text": "Seen again."}
     )

@@ -11,17 +11,18 @@ from django.utils import timezone
 from records import audit, coordinator, repository
 from records.consistency import find_disagreements
 from records.models import Operation, OperationState
-from records.tests.helpers import appointment_with_record, consultation_payload, encounters_of
+from records.tests.helpers import (
+    ProcessDied,
+    appointment_with_record,
+    consultation_payload,
+    encounters_of,
+    poisoned_close,
+)
 from scheduling.models import Appointment, AppointmentStatus
 
 pytestmark = pytest.mark.django_db
 
-# JSON (and so the operation log) keeps any integer; BSON cannot encode one above 8 bytes.
-UNENCODABLE_VITALS = {"weight_kg": 10**20}
-
-
-class ProcessDied(BaseException):
-    pass
+POISON_ERROR = "ValueError: Invalid isoformat string: 'not a date'"
 
 
 def close(appointment, **payload_overrides):
@@ -57,9 +58,7 @@ def reconcile():
 
 def poison_operation():
     appointment = appointment_with_record()
-    result = close(appointment, vitals=UNENCODABLE_VITALS)
-    assert not result.finished
-    return appointment, Operation.objects.get(pk=result.operation_id)
+    return appointment, poisoned_close(appointment)
 
 
 def test_a_poison_operation_first_in_the_log_does_not_stop_the_twenty_after_it():
@@ -79,8 +78,8 @@ def test_a_poison_operation_first_in_the_log_does_not_stop_the_twenty_after_it()
         assert [e["state"] for e in encounters_of(appointment)] == ["final"]
     poison.refresh_from_db()
     assert poison.state == OperationState.PREPARED
-    assert poison.attempts == 2  # once when it was closed, once now
-    assert poison.last_error.startswith("OverflowError: MongoDB can only handle up to 8-byte ints")
+    assert poison.attempts == 2  # once before, once now
+    assert poison.last_error.startswith(POISON_ERROR)
     assert poison.next_attempt_at > timezone.now()
     assert not poison.needs_attention
     poisoned.refresh_from_db()
@@ -129,7 +128,9 @@ def test_an_operation_that_keeps_failing_needs_attention_after_n_failures(settin
     assert "needs attention" in output
     assert "1 need attention" in output
     assert any(
-        p.startswith(f"operation {poison.pk} (close_consultation) needs attention after 3 failed attempt(s): Overflow")
+        p.startswith(
+            f"operation {poison.pk} (close_consultation) needs attention after 3 failed attempt(s): ValueError"
+        )
         for p in find_disagreements()
     )
 

@@ -201,7 +201,7 @@ def test_mysql_failing_right_after_an_addendum_still_leaves_it_audited(monkeypat
     assert (event.user, event.encounter_id, event.detail) == (
         appointment.doctor,
         encounter_id,
-        {"reason": "Wrong dose"},
+        {"reason": "Wrong dose", "author": {"id": appointment.doctor.pk, "name": appointment.doctor.get_full_name()}},
     )
 
 
