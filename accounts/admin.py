@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts import axes_admin  # noqa: F401 - replaces django-axes' admin pages
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 
 

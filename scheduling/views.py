@@ -128,7 +128,11 @@ def _appointment_action(request, appointment_id, action, done_message):
 
 def _safe_next(request):
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path on this site: redirect() would read anything else ("home", "²") as a view name.
+    is_local = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if is_local:
         return target
     return reverse("scheduling:appointments")
 

@@ -1,0 +1,209 @@
+"""Property: no input to any route, as any role, gives a 5xx; a refused request changes no store.
+
+Every URL pattern the resolver knows is one test case (so a new route is
+fuzzed without editing this file). Each Hypothesis example is one request
+(method, path, fields, with or without the CSRF token) sent as every role:
+anonymous, patient, doctor, reception and admin, each a real logged-in client
+with CSRF checks on. Paths are filled with the seeded objects' ids and with bad
+ones; fields are the route's valid form, mutated field by field (kept,
+replaced, dropped, sent twice), plus every other field name its pages render.
+"""
+
+import time
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from django.utils import timezone
+
+from accounts.tests.factories import PASSWORD
+from medly.tests import fuzzing
+from medly.tests.fuzzing import CSRF_SECRET, ROLES, all_routes, route_segments
+from records.tests.view_helpers import consultation_form
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = all_routes()
+APP_EXAMPLES = 10
+ADMIN_EXAMPLES = 2
+REQUESTS_SENT = []
+
+# Digits str.isdigit() accepts that int() refuses (or reads), numbers past int()'s 4300-digit limit,
+# dates at the calendar's ends, text past the column limits, redirect targets, control characters.
+NASTY = [
+    "²", "①", "٣", "٣٤", "𝟗", "Ⅻ", "-1", "0", "00", "1", "1.5", "1e9", "1e400", "NaN", "-inf",
+    str(2**63), str(10**30), "9" * 5000,
+    "0001-01-01", "0001-01-02", "9999-12-31", "9999-12-27", "10000-01-01", "0000-00-00", "2026-02-30",
+    "00:00", "23:59", "24:00", "99:99",
+    "", " ", "\x00", "a\x00b", "\ud800", "\udfff", "\ufeff", "\u202e", "\r\n",
+    "x" * 101, "x" * 151, "x" * 255, "x" * 1001, "x" * 10_001,
+    "a" * 245 + "@medly.test", "a" * 64 + "@" + "b" * 190 + ".test", "ANA@Example.TEST",
+    "//evil.example/", "https://evil.example/", "javascript:alert(1)", "/\\evil.example", "/%0d%0aX:y",
+    "<script>alert(1)</script>", "' OR 1=1 --", "%s%n", "{{ 7|add:7 }}", "[]", "{}",
+]
+BAD_INTS = ["0", "00", "999999999", str(2**63), str(10**30), "9" * 5000, "-1", "²", "٣"]
+COMMON_FIELDS = ("next", "page", "q", "day", "view")
+
+
+def values():
+    nasty = st.sampled_from(NASTY)
+    return st.one_of(
+        nasty,
+        nasty,
+        nasty,
+        st.text(max_size=40),
+        st.integers().map(str),
+        st.dates().map(lambda day: day.isoformat()),
+        st.times().map(lambda moment: moment.strftime("%H:%M")),
+        st.emails(),
+    )
+
+
+def _segment(converter, name, regex, clinic):
+    if converter == "regex":
+        return st.from_regex(regex, fullmatch=True).map(lambda text: fuzzing.quote(text, safe="/"))
+    real = [str(value) for value in clinic.ids.get(name) or clinic.ids["object_id"]]
+    if converter == "int":
+        return st.one_of(st.sampled_from(real), st.sampled_from(BAD_INTS))
+    junk = st.one_of(st.sampled_from(NASTY), st.text(min_size=1, max_size=30))
+    safe = "/" if converter == "path" else ""
+    return st.one_of(st.sampled_from(real), junk.map(lambda text: fuzzing.quote(text or "x", safe=safe)))
+
+
+def paths(route, clinic):
+    pieces = [
+        st.just(literal) if literal is not None else _segment(converter, name, regex, clinic)
+        for literal, converter, name, regex in route_segments(route)
+    ]
+    return st.tuples(*pieces).map(lambda parts: "/" + "".join(parts))
+
+
+def sample_path(route, clinic):
+    """A path to the route with the first seeded id for each argument; None if it has a regex part."""
+    parts = []
+    for literal, converter, name, _regex in route_segments(route):
+        if converter == "regex":
+            return None
+        parts.append(literal if literal is not None else str((clinic.ids.get(name) or clinic.ids["object_id"])[0]))
+    return "/" + "".join(parts)
+
+
+def valid_form(route, clinic):
+    """The fields a successful request to the route carries, as (name, value) pairs."""
+    people, today = clinic.people, timezone.localdate()
+    forms = {
+        "accounts:register": {
+            "email": "new.patient@example.test", "first_name": "Ana", "last_name": "Pérez",
+            "date_of_birth": "1990-05-17", "sex": "F", "password1": PASSWORD, "password2": PASSWORD,
+            "blood_type": "O+", "allergies": "penicilina", "accept_privacy": "on",
+        },
+        "accounts:login": {"username": people["patient"].email, "password": PASSWORD, "next": "/doctors/"},
+        "admin:login": {"username": people["admin"].email, "password": PASSWORD, "next": "/admin/"},
+        "scheduling:directory": {"q": "a", "specialty": str(clinic.ids["specialty"][0]), "page": "1"},
+        "scheduling:book_for_patient": {"patient": str(people["patient"].pk)},
+        "scheduling:appointments": {"day": today.isoformat(), "view": "week", "q": "a"},
+        "scheduling:cancel": {"next": "/appointments/"},
+        "scheduling:no_show": {"next": "/appointments/"},
+        "scheduling:check_in": {"next": "/appointments/"},
+        "scheduling:reschedule": {"slot": str(clinic.open_slots[0].pk)},
+        "scheduling:availability": {
+            "start_date": (today + timedelta(days=30)).isoformat(), "end_date": (today + timedelta(days=36)).isoformat(),
+            "weekdays": ["0", "2", "4"], "start_time": "07:00", "end_time": "08:00", "slot_minutes": "30",
+        },
+        "scheduling:remove_slots": {"slots": [str(slot.pk) for slot in clinic.open_slots]},
+        "scheduling:block_day": {"day": (today + timedelta(days=40)).isoformat()},
+        "records:consultation": consultation_form(),
+        "records:patients": {"q": "a", "page": "1"},
+        "records:patient_record": {"page": "1"},
+        "records:my_record": {"page": "1"},
+        "records:update_record": {"blood_type": "A+", "allergies": "penicilina, látex", "reason": "Lab result"},
+        "records:add_addendum": {"reason": "Typo", "text": "The dose is 500 mg."},
+        "set_language": {"language": "es-mx", "next": "/doctors/"},
+    }
+    pairs = []
+    for name, value in forms.get(route.name, {}).items():
+        pairs += [(name, item) for item in value] if isinstance(value, list) else [(name, value)]
+    return pairs
+
+
+@st.composite
+def fields(draw, route, clinic):
+    pairs = []
+    for name, value in valid_form(route, clinic):
+        action = draw(st.sampled_from(["keep", "keep", "fuzz", "fuzz", "drop", "twice"]))
+        if action == "keep":
+            pairs.append((name, value))
+        elif action == "fuzz":
+            pairs.append((name, draw(values())))
+        elif action == "twice":
+            pairs += [(name, value), (name, draw(values()))]
+    known = {name for name, _value in pairs}
+    others = sorted((clinic.fields.get(route.label, set()) | set(COMMON_FIELDS)) - known - {"csrfmiddlewaretoken"})
+    for name in others:
+        if draw(st.integers(0, 3)) == 0:
+            pairs.append((name, draw(values())))
+    if draw(st.integers(0, 19)) == 0:
+        pairs += [("filler", "1")] * 1200  # past DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return pairs
+
+
+def send(client, method, path, pairs, with_token):
+    if method == "POST":
+        body = pairs + ([("csrfmiddlewaretoken", CSRF_SECRET)] if with_token else [])
+        return client.generic("POST", path, fuzzing.encode(body), content_type="application/x-www-form-urlencoded")
+    query = fuzzing.encode(pairs)
+    return client.generic(method, f"{path}?{query}" if query else path)
+
+
+FIELD_NAMES = {}
+
+
+@pytest.fixture
+def clinic():
+    clinic = fuzzing.seed_clinic()
+    if not FIELD_NAMES:
+        # Read once per run: the pages' forms do not depend on which test seeded the clinic.
+        FIELD_NAMES.update(fuzzing.collect_field_names(clinic, ROUTES, lambda route: sample_path(route, clinic)))
+    clinic.fields = FIELD_NAMES
+    return clinic
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[route.label for route in ROUTES])
+def test_no_input_gives_a_server_error_or_changes_a_store_when_refused(route, clinic):
+    examples = ADMIN_EXAMPLES if route.is_admin else APP_EXAMPLES
+
+    @settings(
+        derandomize=True, database=None, max_examples=examples, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        method=st.sampled_from(["GET", "GET", "POST", "POST", "POST", "HEAD", "PUT"]),
+        path=paths(route, clinic),
+        pairs=fields(route, clinic),
+        with_token=st.sampled_from([True] * 9 + [False]),
+    )
+    def request_as_every_role(method, path, pairs, with_token):
+        before = None
+        for role in ROLES:
+            clinic.logged_in_again = False
+            client = clinic.client(role)
+            if before is None or clinic.logged_in_again:
+                before = fuzzing.snapshot()
+            note(f"{role}: {method} {path}")
+            response = send(client, method, path, pairs, with_token)
+            REQUESTS_SENT.append(route.label)
+            assert response.status_code < 500, f"{role}: {method} {path} answered {response.status_code}"
+            after = fuzzing.snapshot()
+            changed = fuzzing.changed_stores(before, after)
+            if method != "POST":
+                assert not changed, f"{role}: {method} {path} changed {changed}"
+            elif fuzzing.refused(method, response):
+                assert not changed, f"{role}: refused {method} {path} ({response.status_code}) changed {changed}"
+            before = after
+
+    sent_before, started = len(REQUESTS_SENT), time.monotonic()
+    request_as_every_role()
+    sent = len(REQUESTS_SENT) - sent_before
+    print(f"fuzz {route.label}: {sent} requests in {time.monotonic() - started:.1f}s")
+    assert sent >= len(ROLES)
