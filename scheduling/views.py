@@ -9,34 +9,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from medly.parsing import parse_id
 from scheduling import availability, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
 from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
 from scheduling.models import Specialty
 
 DOCTORS_PER_PAGE = 12
-MAX_ID = 2**63 - 1
-
-
-def _id_or_none(value):
-    """A row id from a query string or form field; None for anything malformed, never a 500."""
-    value = (value or "").strip()
-    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
-        return int(value)
-    return None
 
 
 @require_GET
 def doctor_directory(request):
     query = request.GET.get("q", "").strip()[:100]
-    specialty_id = _id_or_none(request.GET.get("specialty"))
+    specialty_id = parse_id(request.GET.get("specialty"))
     page = Paginator(queries.directory(query=query, specialty_id=specialty_id), DOCTORS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     is_reception = request.user.is_authenticated and request.user.role == Role.RECEPTION
     return render(request, "scheduling/directory.html", {
         "page": page,
-        "for_patient": _id_or_none(request.GET.get("for_patient")) if is_reception else None,
+        "for_patient": parse_id(request.GET.get("for_patient")) if is_reception else None,
         "query": query,
         "specialty_id": specialty_id,
         "specialties": Specialty.objects.all(),
@@ -49,7 +41,7 @@ def doctor_detail(request, doctor_id):
     booking_for = None
     if request.user.is_authenticated and request.user.role == Role.RECEPTION and request.GET.get("patient"):
         booking_for = get_object_or_404(
-            User, pk=_id_or_none(request.GET["patient"]), role=Role.PATIENT, is_active=True
+            User, pk=parse_id(request.GET["patient"]), role=Role.PATIENT, is_active=True
         )
     return render(request, "scheduling/doctor_detail.html", {
         "doctor": doctor,
@@ -80,7 +72,7 @@ def book(request, slot_id):
 @require_POST
 @role_required(Role.RECEPTION, Role.ADMIN)
 def book_for_patient(request, slot_id):
-    patient = get_object_or_404(User, pk=_id_or_none(request.POST.get("patient")), role=Role.PATIENT)
+    patient = get_object_or_404(User, pk=parse_id(request.POST.get("patient")), role=Role.PATIENT)
     try:
         services.book_slot(patient=patient, slot_id=slot_id, booked_by=request.user)
     except SchedulingError as error:
@@ -207,7 +199,7 @@ def manage_availability(request):
 @require_POST
 @role_required(Role.DOCTOR)
 def remove_slots(request):
-    slot_ids = [slot_id for slot_id in map(_id_or_none, request.POST.getlist("slots")) if slot_id is not None]
+    slot_ids = [slot_id for slot_id in map(parse_id, request.POST.getlist("slots")) if slot_id is not None]
     result = availability.remove_open_slots(doctor=request.user, slot_ids=slot_ids)
     _report_removal(request, result)
     return redirect("scheduling:availability")

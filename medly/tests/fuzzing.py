@@ -20,11 +20,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
+from accounts.tests.factories import PASSWORD, AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
 from records import repository
 from records.models import ClinicDetails
 from records.tests.helpers import appointment_with_record
-from records.tests.view_helpers import closed_encounter
+from records.tests.view_helpers import closed_encounter, consultation_form
 from scheduling.tests.factories import SlotFactory, SpecialtyFactory
 from scheduling.tests.helpers import days_ahead
 
@@ -71,7 +71,7 @@ def route_segments(route):
         if hasattr(pattern, "_route"):
             position = 0
             for match in CONVERTER.finditer(pattern._route):
-                segments.append((pattern._route[position:match.start()], None, None, None))
+                segments.append((pattern._route[position : match.start()], None, None, None))
                 segments.append((None, match["converter"] or "str", match["name"], None))
                 position = match.end()
             segments.append((pattern._route[position:], None, None, None))
@@ -173,11 +173,11 @@ class _FieldNames(HTMLParser):
             self.found.setdefault(self.action, set()).add(attrs["name"])
 
 
-def collect_field_names(clinic, routes, sample_path):
+def collect_field_names(clinic, routes):
     """Every form field name each route receives, read from the pages every role is shown."""
     names = {route.label: set() for route in routes}
     for route in routes:
-        path = sample_path(route)
+        path = sample_path(route, clinic)
         if path is None:
             continue
         for role in ROLES if not route.is_admin else ("admin",):
@@ -242,3 +242,70 @@ def refused(method, response):
     storage = getattr(response.wsgi_request, "_messages", None)
     queued = [message.level for message in storage._queued_messages] if storage is not None else []
     return messages.ERROR in queued and messages.SUCCESS not in queued
+
+
+def sample_path(route, clinic):
+    """A path to the route with the first seeded id for each argument; None if it has a regex part."""
+    parts = []
+    for literal, converter, name, _regex in route_segments(route):
+        if converter == "regex":
+            return None
+        parts.append(literal if literal is not None else str((clinic.ids.get(name) or clinic.ids["object_id"])[0]))
+    return "/" + "".join(parts)
+
+
+def valid_form(route, clinic):
+    """The fields a successful request to the route carries, as (name, value) pairs."""
+    people, today = clinic.people, timezone.localdate()
+    forms = {
+        "accounts:register": {
+            "email": "new.patient@example.test",
+            "first_name": "Ana",
+            "last_name": "Pérez",
+            "date_of_birth": "1990-05-17",
+            "sex": "F",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "blood_type": "O+",
+            "allergies": "penicilina",
+            "accept_privacy": "on",
+        },
+        "accounts:login": {"username": people["patient"].email, "password": PASSWORD, "next": "/doctors/"},
+        "admin:login": {"username": people["admin"].email, "password": PASSWORD, "next": "/admin/"},
+        "scheduling:directory": {"q": "a", "specialty": str(clinic.ids["specialty"][0]), "page": "1"},
+        "scheduling:book_for_patient": {"patient": str(people["patient"].pk)},
+        "scheduling:appointments": {"day": today.isoformat(), "view": "week", "q": "a"},
+        "scheduling:cancel": {"next": "/appointments/"},
+        "scheduling:no_show": {"next": "/appointments/"},
+        "scheduling:check_in": {"next": "/appointments/"},
+        "scheduling:reschedule": {"slot": str(clinic.open_slots[0].pk)},
+        "scheduling:availability": {
+            "start_date": (today + timedelta(days=30)).isoformat(),
+            "end_date": (today + timedelta(days=36)).isoformat(),
+            "weekdays": ["0", "2", "4"],
+            "start_time": "07:00",
+            "end_time": "08:00",
+            "slot_minutes": "30",
+        },
+        "scheduling:remove_slots": {"slots": [str(slot.pk) for slot in clinic.open_slots]},
+        "scheduling:block_day": {"day": (today + timedelta(days=40)).isoformat()},
+        "records:consultation": consultation_form(),
+        "records:patients": {"q": "a", "page": "1"},
+        "records:patient_record": {"page": "1"},
+        "records:my_record": {"page": "1"},
+        "records:update_record": {"blood_type": "A+", "allergies": "penicilina, látex", "reason": "Lab result"},
+        "records:add_addendum": {"reason": "Typo", "text": "The dose is 500 mg."},
+        "set_language": {"language": "es-mx", "next": "/doctors/"},
+    }
+    pairs = []
+    for name, value in forms.get(route.name, {}).items():
+        pairs += [(name, item) for item in value] if isinstance(value, list) else [(name, value)]
+    return pairs
+
+
+def send(client, method, path, pairs, with_token):
+    if method == "POST":
+        body = pairs + ([("csrfmiddlewaretoken", CSRF_SECRET)] if with_token else [])
+        return client.generic("POST", path, encode(body), content_type="application/x-www-form-urlencoded")
+    query = encode(pairs)
+    return client.generic(method, f"{path}?{query}" if query else path)
