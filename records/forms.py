@@ -122,7 +122,13 @@ class BasePrescriptionFormSet(forms.BaseFormSet):
 
 
 PrescriptionFormSet = forms.formset_factory(
-    PrescriptionLineForm, formset=BasePrescriptionFormSet, extra=2, max_num=30, validate_max=True
+    # absolute_max: without it Django builds and draws up to 1,030 forms for a forged count.
+    PrescriptionLineForm,
+    formset=BasePrescriptionFormSet,
+    extra=2,
+    max_num=30,
+    absolute_max=30,
+    validate_max=True,
 )
 
 
