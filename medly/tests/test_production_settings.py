@@ -16,27 +16,16 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "medly.example.org",
 }
 SETTINGS_TO_READ = [
-    "DEBUG",
-    "SESSION_COOKIE_SECURE",
-    "CSRF_COOKIE_SECURE",
-    "SECURE_SSL_REDIRECT",
-    "SECURE_HSTS_SECONDS",
-    "SECURE_PROXY_SSL_HEADER",
-    "SESSION_COOKIE_HTTPONLY",
-    "SESSION_COOKIE_SAMESITE",
-    "SESSION_COOKIE_NAME",
+    "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "SECURE_PROXY_SSL_HEADER", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_NAME",
 ]
 
 
 def run_manage(*args, **env):
     clean_env = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean_env, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean_env, **env},
+        capture_output=True, text=True, timeout=60,
     )
 
 
