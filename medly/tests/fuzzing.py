@@ -205,6 +205,11 @@ def _route_of(path, routes):
     return next((route for route in routes if route.label == label), None)
 
 
+def quote_text(text, safe=""):
+    """Percent-encoded UTF-8, lone surrogates included (as the bytes a broken client would send)."""
+    return quote(text.encode("utf-8", "surrogatepass"), safe=safe)
+
+
 def encode(pairs):
     """An application/x-www-form-urlencoded body, lone surrogates sent as the bytes a broken client would send."""
     return "&".join(

@@ -226,7 +226,7 @@ def test_an_id_that_is_not_one_in_a_form_changes_nothing(clinic, role, template,
 def test_an_id_in_the_path_that_names_nothing_is_not_found(clinic, role, method, template):
     def attempt(value):
         response = fuzzing.send(
-            clinic.client(role), method, template.replace("{value}", fuzzing.quote(value)), [], True
+            clinic.client(role), method, template.replace("{value}", fuzzing.quote_text(value)), [], True
         )
         return response.status_code
 
@@ -242,7 +242,7 @@ def test_an_admin_object_id_that_names_nothing_goes_back_to_the_admin_index(clin
     _try_each(
         ["0", "00", str(10**30), "9" * 5000, "-1", "²", "٣", "\x00"],
         (302, "/admin/"),
-        lambda value: _outcome(clinic, "admin", "GET", f"/admin/accounts/user/{fuzzing.quote(value)}/change/", []),
+        lambda value: _outcome(clinic, "admin", "GET", f"/admin/accounts/user/{fuzzing.quote_text(value)}/change/", []),
     )
 
 
