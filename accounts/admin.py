@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import axes_admin  # noqa: F401 - replaces django-axes' admin pages
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
+from medly.forms import DateTimesThatFitInUTC
 
 
 class MedlyUserCreationForm(AdminUserCreationForm):
@@ -20,7 +21,7 @@ class MedlyUserCreationForm(AdminUserCreationForm):
         return user
 
 
-class MedlyUserChangeForm(UserChangeForm):
+class MedlyUserChangeForm(DateTimesThatFitInUTC, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"

@@ -303,3 +303,16 @@ def test_every_admin_list_opens(clinic):
     _try_each(
         [route.label for route in CHANGELISTS], 200, lambda label: clinic.client("admin").get("/" + label).status_code
     )
+
+
+def test_an_admin_date_and_time_at_the_calendar_s_end_is_refused(clinic):
+    user = clinic.people["reception"]
+    path = f"/admin/accounts/user/{user.pk}/change/"
+    form = [("email", user.email), ("first_name", "Rosa"), ("last_name", "Canul"), ("role", "reception")]
+    _try_each(
+        [("9999-12-31", "23:59:59"), ("9999-12-31", "18:00:00"), ("10000-01-01", "00:00:00"), ("0000-00-00", "")],
+        REFUSED,
+        lambda moment: _outcome(
+            clinic, "admin", "POST", path, [*form, ("date_joined_0", moment[0]), ("date_joined_1", moment[1])]
+        ),
+    )
