@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import axes_admin  # noqa: F401 - replaces django-axes' admin pages
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
+from medly.admin_lists import CalendarSafeLists
 from medly.forms import DateTimesThatFitInUTC
 
 
@@ -40,7 +41,7 @@ class PatientProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
     form = MedlyUserChangeForm
     add_form = MedlyUserCreationForm
     inlines = [DoctorProfileInline, PatientProfileInline]
@@ -73,7 +74,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(PrivacyConsent)
-class PrivacyConsentAdmin(admin.ModelAdmin):
+class PrivacyConsentAdmin(CalendarSafeLists, admin.ModelAdmin):
     list_display = ("user", "notice_version", "accepted_at", "ip_address")
     list_filter = ("notice_version",)
     search_fields = ("user__email",)

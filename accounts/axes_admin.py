@@ -9,6 +9,8 @@ from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
+from medly.admin_lists import CalendarSafeLists
+
 for model, model_admin in (
     (AccessAttempt, axes_admin.AccessAttemptAdmin),
     (AccessLog, axes_admin.AccessLogAdmin),
@@ -16,4 +18,6 @@ for model, model_admin in (
 ):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
-        admin.site.register(model, type(model_admin.__name__, (model_admin,), {"date_hierarchy": None}))
+        admin.site.register(
+            model, type(model_admin.__name__, (CalendarSafeLists, model_admin), {"date_hierarchy": None})
+        )

@@ -1,9 +1,10 @@
 from django.contrib import admin
 
+from medly.admin_lists import CalendarSafeLists
 from records.models import AuditEvent, ClinicDetails, Operation
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CalendarSafeLists, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

@@ -316,3 +316,23 @@ def test_an_admin_date_and_time_at_the_calendar_s_end_is_refused(clinic):
             clinic, "admin", "POST", path, [*form, ("date_joined_0", moment[0]), ("date_joined_1", moment[1])]
         ),
     )
+
+
+ADMIN_LIST_LOOKUPS = {
+    "scheduling/slot": "starts_at__gte",
+    "scheduling/appointment": "created_at__gte",
+    "records/auditevent": "created_at__gte",
+    "records/operation": "updated_at__lt",
+    "accounts/user": "date_joined__gte",
+    "accounts/privacyconsent": "accepted_at__gte",
+    "axes/accessattempt": "attempt_time__gte",
+}
+
+
+@pytest.mark.parametrize(("model", "lookup"), ADMIN_LIST_LOOKUPS.items())
+def test_an_admin_list_lookup_at_the_calendar_s_end_drops_the_filter(clinic, model, lookup):
+    def look_up(value):
+        return _outcome(clinic, "admin", "GET", f"/admin/{model}/", [(lookup, value)])
+
+    _try_each(["9999-12-31 23:59:59", "²", "9" * 5000], (302, f"/admin/{model}/?e=1"), look_up)
+    _try_each(["0001-01-01", "9999-12-31"], (200, None), look_up)
