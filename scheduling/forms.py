@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from medly.parsing import MAX_ID
+
 WEEKDAY_CHOICES = [
     (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
     (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
@@ -109,7 +111,8 @@ class AgendaForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    slot = forms.IntegerField(widget=forms.HiddenInput)
+    # Bounded: a larger number is no row id, and SQLite cannot even compare with it.
+    slot = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
 class PatientSearchForm(forms.Form):

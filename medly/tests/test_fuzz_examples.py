@@ -240,7 +240,8 @@ def test_an_id_in_the_path_that_names_nothing_is_not_found(clinic, role, method,
 
 def test_an_admin_object_id_that_names_nothing_goes_back_to_the_admin_index(clinic):
     _try_each(
-        ["0", "00", str(10**30), "9" * 5000, "-1", "²", "٣", "\x00"],
+        # Not "٣": Django reads it as user 3, who exists on a fresh SQLite database.
+        ["0", "00", str(10**30), "9" * 5000, "-1", "²", "\x00"],
         (302, "/admin/"),
         lambda value: _outcome(clinic, "admin", "GET", f"/admin/accounts/user/{fuzzing.quote_text(value)}/change/", []),
     )
