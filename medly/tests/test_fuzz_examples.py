@@ -337,3 +337,17 @@ def test_an_admin_list_lookup_at_the_calendar_s_end_drops_the_filter(clinic, mod
 
     _try_each(["9999-12-31 23:59:59", "²", "9" * 5000], (302, f"/admin/{model}/?e=1"), look_up)
     _try_each(["0001-01-01", "9999-12-31"], (200, None), look_up)
+
+
+def test_the_refusals_say_why_on_the_page(clinic):
+    far = (timezone.localdate() + timedelta(days=800)).isoformat()
+    pairs = [(n, v) for n, v in _with(clinic, "/schedule/availability/", "start_date", far) if n != "end_date"]
+    page = fuzzing.send(clinic.client("doctor"), "POST", "/schedule/availability/", [*pairs, ("end_date", far)], True)
+    assert "Choose a day at most 732 days from today." in page.content.decode()
+    agenda = fuzzing.send(clinic.client("doctor"), "GET", "/appointments/", [("day", "9999-12-31")], True)
+    assert "Choose a day within 10 years of today." in agenda.content.decode()
+    path = _path(clinic, "/appointments/{appointment}/consultation/")
+    consultation = fuzzing.send(
+        clinic.client("doctor"), "POST", path, _with(clinic, path, "rx-TOTAL_FORMS", "-1"), True
+    )
+    assert "The prescription lines did not arrive as sent." in consultation.content.decode()
