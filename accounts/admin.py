@@ -7,10 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts import services
+from accounts import (
+    axes_admin,  # noqa: F401 - replaces django-axes' admin pages
+    services,
+)
 from accounts.forms import PatientDetailsForm
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
+from medly.admin_lists import CalendarSafeLists
+from medly.forms import DateTimesThatFitInUTC
 from records import audit
 
 PATIENT_FIELDS = ("date_of_birth", "sex", "curp", "phone", "blood_type", "allergies", "privacy_notice_given")
@@ -58,7 +63,7 @@ class MedlyUserCreationForm(PatientDetailsForm, AdminUserCreationForm):
         raise NotImplementedError("UserAdmin creates users through accounts.services")
 
 
-class MedlyUserChangeForm(UserChangeForm):
+class MedlyUserChangeForm(DateTimesThatFitInUTC, UserChangeForm):
     actor = None
 
     class Meta:
@@ -86,7 +91,7 @@ class PatientProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
     form = MedlyUserChangeForm
     add_form = MedlyUserCreationForm
     inlines = [DoctorProfileInline, PatientProfileInline]
@@ -194,7 +199,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(PrivacyConsent)
-class PrivacyConsentAdmin(admin.ModelAdmin):
+class PrivacyConsentAdmin(CalendarSafeLists, admin.ModelAdmin):
     list_display = ("user", "notice_version", "channel", "recorded_by", "accepted_at", "ip_address")
     list_filter = ("notice_version", "channel")
     search_fields = ("user__email",)

@@ -58,6 +58,11 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_redirect_url(self, request=None):
+        url = super().get_redirect_url(request)
+        # Only a path on this site: Django also accepts "home" or "²", relative targets that land on a 404.
+        return url if url.startswith("/") else ""
+
 
 class LogoutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]

@@ -3,11 +3,12 @@ from django.contrib.admin.utils import unquote
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from medly.admin_lists import CalendarSafeLists
 from records import audit
 from records.models import AuditEvent, ClinicDetails, Operation
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CalendarSafeLists, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

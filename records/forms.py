@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from medly.parsing import parse_int
 from records.repository import BLOOD_TYPES
 
 # CIE-10 (ICD-10): a letter, two digits, optionally a dot and up to two more characters.
@@ -109,7 +110,26 @@ class PrescriptionLineForm(forms.Form):
         return {name: " ".join(self.cleaned_data[name].split()) for name in self.fields}
 
 
-PrescriptionFormSet = forms.formset_factory(PrescriptionLineForm, extra=2, max_num=30, validate_max=True)
+class BasePrescriptionFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        # Django takes any integer here: "-1" would drop every line and "٣" would read as 3.
+        sent = self.data.get(f"{self.prefix}-{forms.formsets.TOTAL_FORM_COUNT}")
+        if self.is_bound and parse_int(sent, maximum=self.max_num) is None:
+            raise forms.ValidationError(
+                _("The prescription lines did not arrive as sent. Please check them and submit again.")
+            )
+
+
+PrescriptionFormSet = forms.formset_factory(
+    # absolute_max: without it Django builds and draws up to 1,030 forms for a forged count.
+    PrescriptionLineForm,
+    formset=BasePrescriptionFormSet,
+    extra=2,
+    max_num=30,
+    absolute_max=30,
+    validate_max=True,
+)
 
 
 def consultation_payload(form, prescription_formset):

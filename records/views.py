@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role
 from accounts.permissions import role_required
+from medly.parsing import parse_int
 from records import audit, coordinator, permissions, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
@@ -69,7 +70,7 @@ def consultation(request, appointment_id):
     adding_line = bool(data and data.get("add_line"))
     if adding_line:
         data = data.copy()
-        data["rx-TOTAL_FORMS"] = str(min(_int(data.get("rx-TOTAL_FORMS")) + 1, 30))
+        data["rx-TOTAL_FORMS"] = str(min(parse_int(data.get("rx-TOTAL_FORMS"), default=0) + 1, 30))
     form = ConsultationForm(data)
     prescription = PrescriptionFormSet(data, prefix="rx")
     warnings = []
@@ -266,13 +267,8 @@ def _record_page(request, patient):
     })
 
 
-def _int(raw):
-    return int(raw) if raw and raw.isdigit() else 0
-
-
 def _page_number(request):
-    raw = request.GET.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    return parse_int(request.GET.get("page"), default=1, minimum=1, maximum=9_999)
 
 
 @require_POST

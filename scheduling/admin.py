@@ -12,6 +12,7 @@ MariaDB servers. DateFieldListFilter computes its bounds in Python instead.
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from medly.admin_lists import CalendarSafeLists
 from scheduling import services
 from scheduling.exceptions import SchedulingError
 from scheduling.models import Appointment, Slot, SlotStatus, Specialty
@@ -23,7 +24,7 @@ class SpecialtyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(CalendarSafeLists, admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "doctor", "status")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
     search_fields = ("doctor__email", "doctor__first_name", "doctor__last_name")
@@ -65,7 +66,7 @@ def mark_no_shows(modeladmin, request, queryset):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(CalendarSafeLists, admin.ModelAdmin):
     list_display = ("starts_at", "doctor", "patient", "status", "checked_in_at")
     # RelatedOnly: a plain "doctor" filter would list every user, patients included.
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", admin.RelatedOnlyFieldListFilter))

@@ -6,11 +6,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from medly.parsing import MAX_ID
+
 WEEKDAY_CHOICES = [
     (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
     (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
 ]
 SLOT_MINUTES = (15, 20, 30, 45, 60)
+# Far enough for any real plan; near enough that date arithmetic and the UTC conversion stay inside the calendar.
+FURTHEST_DAYS_AHEAD = 2 * 366
+AGENDA_YEARS_AROUND_TODAY = 10
 
 
 def slot_minute_choices():
@@ -44,6 +49,8 @@ class AvailabilityForm(forms.Form):
         today = timezone.localdate()
         if start_date and start_date < today:
             self.add_error("start_date", _("Slots cannot be opened in the past."))
+        elif start_date and _too_far_ahead(start_date):
+            self.add_error("start_date", _too_far_ahead_message())
         if start_date and end_date:
             if end_date < start_date:
                 self.add_error("end_date", _("The end date must not be before the start date."))
@@ -69,7 +76,17 @@ class BlockDayForm(forms.Form):
         day = self.cleaned_data["day"]
         if day < timezone.localdate():
             raise forms.ValidationError(_("That day is already over."))
+        if _too_far_ahead(day):
+            raise forms.ValidationError(_too_far_ahead_message())
         return day
+
+
+def _too_far_ahead(day):
+    return (day - timezone.localdate()).days > FURTHEST_DAYS_AHEAD
+
+
+def _too_far_ahead_message():
+    return _("Choose a day at most %(days)d days from today.") % {"days": FURTHEST_DAYS_AHEAD}
 
 
 class AgendaForm(forms.Form):
@@ -77,6 +94,14 @@ class AgendaForm(forms.Form):
     view = forms.ChoiceField(
         required=False, choices=[("day", _("Day")), ("week", _("Week"))], label=_("View")
     )
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day and abs(day.year - timezone.localdate().year) > AGENDA_YEARS_AROUND_TODAY:
+            raise forms.ValidationError(
+                _("Choose a day within %(years)d years of today.") % {"years": AGENDA_YEARS_AROUND_TODAY}
+            )
+        return day
 
     def first_day_and_length(self):
         day = (self.cleaned_data.get("day") if self.is_valid() else None) or timezone.localdate()
@@ -86,7 +111,8 @@ class AgendaForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    slot = forms.IntegerField(widget=forms.HiddenInput)
+    # Bounded: a larger number is no row id, and SQLite cannot even compare with it.
+    slot = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
 class PatientSearchForm(forms.Form):

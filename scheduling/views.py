@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from medly.parsing import parse_id
 from records import audit
 from scheduling import availability, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
@@ -16,28 +17,19 @@ from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, Patient
 from scheduling.models import Specialty
 
 DOCTORS_PER_PAGE = 12
-MAX_ID = 2**63 - 1
-
-
-def _id_or_none(value):
-    """A row id from a query string or form field; None for anything malformed, never a 500."""
-    value = (value or "").strip()
-    if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID:
-        return int(value)
-    return None
 
 
 @require_GET
 def doctor_directory(request):
     query = request.GET.get("q", "").strip()[:100]
-    specialty_id = _id_or_none(request.GET.get("specialty"))
+    specialty_id = parse_id(request.GET.get("specialty"))
     page = Paginator(queries.directory(query=query, specialty_id=specialty_id), DOCTORS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     booking_for_others = permissions.may_book_for_others(request.user)
     return render(request, "scheduling/directory.html", {
         "page": page,
-        "for_patient": _id_or_none(request.GET.get("for_patient")) if booking_for_others else None,
+        "for_patient": parse_id(request.GET.get("for_patient")) if booking_for_others else None,
         "query": query,
         "specialty_id": specialty_id,
         "specialties": Specialty.objects.all(),
@@ -50,7 +42,7 @@ def doctor_detail(request, doctor_id):
     booking_for = None
     if permissions.may_book_for_others(request.user) and request.GET.get("patient"):
         booking_for = get_object_or_404(
-            User, pk=_id_or_none(request.GET["patient"]), role=Role.PATIENT, is_active=True
+            User, pk=parse_id(request.GET["patient"]), role=Role.PATIENT, is_active=True
         )
     return render(request, "scheduling/doctor_detail.html", {
         "doctor": doctor,
@@ -82,7 +74,7 @@ def book(request, slot_id):
 @require_POST
 @role_required(Role.RECEPTION, Role.ADMIN)
 def book_for_patient(request, slot_id):
-    patient = get_object_or_404(User, pk=_id_or_none(request.POST.get("patient")), role=Role.PATIENT)
+    patient = get_object_or_404(User, pk=parse_id(request.POST.get("patient")), role=Role.PATIENT)
     try:
         services.book_slot(patient=patient, slot_id=slot_id, booked_by=request.user)
     except SchedulingError as error:
@@ -130,7 +122,11 @@ def _appointment_action(request, appointment_id, action, done_message, **audit_c
 
 def _safe_next(request):
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path on this site: redirect() would read anything else ("home", "²") as a view name.
+    is_local = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if is_local:
         return target
     return reverse("scheduling:appointments")
 
@@ -223,7 +219,7 @@ def manage_availability(request):
 @require_POST
 @role_required(Role.DOCTOR)
 def remove_slots(request):
-    slot_ids = [slot_id for slot_id in map(_id_or_none, request.POST.getlist("slots")) if slot_id is not None]
+    slot_ids = [slot_id for slot_id in map(parse_id, request.POST.getlist("slots")) if slot_id is not None]
     result = availability.remove_open_slots(doctor=request.user, slot_ids=slot_ids)
     _report_removal(request, result)
     return redirect("scheduling:availability")
