@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -71,6 +72,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField(_("phone"), max_length=40, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The language of the messages Medly sends them; set from the page they signed up or booked in.
+    language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
     # Accent- and case-folded "first last email", kept in step by save(): searches
     # behave the same on MariaDB and SQLite.
     search_text = models.CharField(max_length=500, editable=False, db_index=False, default="")

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_tasks_db",
+    "crontask",
     "accounts",
     "records",
     "scheduling",
@@ -243,6 +245,17 @@ if EMAIL_BACKEND_NAME.endswith("smtp.EmailBackend"):
         "timeout": 10,
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Medly <no-reply@medly.test>")
+# Attempts of one message before it is given up (each failure waits twice as long as the one before).
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 6)
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 60)
+
+# --- Background work: django.tasks on MySQL (django-tasks-db) ---------------
+# A task is a row in the same database as the booking: enqueued in (or on commit
+# of) the booking's transaction, it exists exactly when the booking does.
+# `manage.py db_worker` runs them; `manage.py crontask` enqueues the periodic ones.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# With Redis, one crontask scheduler holds a lock, so several hosts never enqueue a periodic task twice.
+CRONTASK = {"REDIS_URL": REDIS_URL}
 
 # --- Production hardening (DEBUG=0) -----------------------------------------
 # MEDLY_PLAIN_HTTP=1 is for a production-mode Medly reached over plain HTTP on a
