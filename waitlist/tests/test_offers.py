@@ -75,6 +75,7 @@ def test_nobody_matching_means_no_offer_and_the_slot_stays_open_to_all():
     assert scheduling_services.book_slot(patient=other, slot_id=appointment.slot_id).patient == other
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs the mail task on its own terms
 @pytest.mark.parametrize(
     "language, expected",
     [
