@@ -36,6 +36,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -49,7 +50,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from _report import latency_text, percentiles_ms  # noqa: E402
+from _report import counts_text, latency_text, percentiles_ms  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Min  # noqa: E402
@@ -179,6 +180,11 @@ def answer_live_offers(offer_ids, args, answered, accept_seconds):
         return "accepted"
 
     return threaded([lambda offer_id=offer_id: answer(offer_id) for offer_id in offer_ids], args.threads)
+
+
+def refused_text(answers):
+    refusals = Counter(f"{type(a).__name__}: {a}" for a in answers if isinstance(a, Exception))
+    return f": {counts_text(refusals)}" if refusals else ""
 
 
 def main():
