@@ -1,5 +1,8 @@
 """Real races on MariaDB: two frees, two accepts, a hold against many bookers, never a double booking or offer."""
 
+import threading
+import time
+
 import pytest
 
 from accounts.tests.factories import PatientFactory
@@ -104,3 +107,54 @@ def test_an_accept_racing_a_decline_either_books_or_passes_on_never_both():
         assert offer.status == OfferStatus.DECLINED
         assert live_appointments(offer.slot_id) == 0
         assert WaitlistOffer.objects.get(live_slot_id=offer.slot_id).entry == nxt
+
+
+def test_two_frees_held_inside_the_offer_are_kept_apart_by_the_slot_lock(monkeypatch):
+    appointment = booked_slot(hour=10)
+    waiting(appointment.doctor, joined_minutes_ago=1)
+    waiting(appointment.doctor)
+    slot_id = freed(appointment)
+    window = {"inside": 0, "most": 0}
+    count = threading.Lock()
+    choose = services._candidates
+
+    def held(*args, **kwargs):
+        # Where the racers would both pass if the slot lock did not keep them apart.
+        with count:
+            window["inside"] += 1
+            window["most"] = max(window["most"], window["inside"])
+        time.sleep(0.5)
+        with count:
+            window["inside"] -= 1
+        return choose(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_candidates", held)
+    outcomes = race(lambda: services.offer_slot(slot_id), lambda: services.offer_slot(slot_id))
+
+    assert window["most"] == 1
+    assert sum(isinstance(outcome, WaitlistOffer) for outcome in outcomes) == 1, outcomes
+    assert WaitlistOffer.objects.count() == 1
+
+
+def test_a_booking_arriving_while_the_offer_is_being_made_waits_and_is_refused(monkeypatch):
+    appointment = booked_slot(hour=10)
+    waiting(appointment.doctor)
+    slot_id = freed(appointment)
+    send = services._send_offer
+
+    def slow_send(*args, **kwargs):
+        send(*args, **kwargs)
+        time.sleep(1.0)  # the offer is made but not committed yet
+
+    monkeypatch.setattr(services, "_send_offer", slow_send)
+    other = PatientFactory()
+
+    def book_a_moment_later():
+        time.sleep(0.3)
+        return scheduling_services.book_slot(patient=other, slot_id=slot_id)
+
+    offered, booked = race(lambda: services.offer_slot(slot_id), book_a_moment_later)
+
+    assert isinstance(offered, WaitlistOffer), offered
+    assert isinstance(booked, SlotHeld), booked
+    assert live_appointments(slot_id) == 0
