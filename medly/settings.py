@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "records",
     "scheduling",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,13 @@ AVAILABILITY_MAX_DAYS = 180
 MAX_FUTURE_APPOINTMENTS = env_int("MAX_FUTURE_APPOINTMENTS", 4)
 if MAX_FUTURE_APPOINTMENTS < 1:
     raise ImproperlyConfigured("MAX_FUTURE_APPOINTMENTS must be at least 1")
+
+# A freed slot offered to a waiting patient is held for them this long before it passes to the next one.
+WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)
+if WAITLIST_HOLD_MINUTES < 1:
+    raise ImproperlyConfigured("WAITLIST_HOLD_MINUTES must be at least 1")
+# How Medly's links in emails start (scheme, host and port, no trailing path).
+SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 
 # --- Cross-store operation log (records/coordinator.py) ----------------------
 # A failed operation is retried after OPERATION_RETRY_BASE_SECONDS, doubling

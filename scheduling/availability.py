@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from scheduling.exceptions import AvailabilityConflict, NotAllowed
 from scheduling.models import Slot, SlotStatus
+from waitlist import hooks as waitlist_hooks
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def open_slots(*, doctor, start_date, end_date, weekdays, start_time, end_time, 
             [Slot(doctor=doctor, starts_at=starts_at, ends_at=ends_at) for starts_at, ends_at in new],
             batch_size=500,
         )
+        if new:
+            waitlist_hooks.slots_opened(doctor.pk)
     return AvailabilityResult(opened=len(new), already_existed=len(planned) - len(new))
 
 

@@ -31,6 +31,8 @@ from scheduling.exceptions import (
 )
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.queries import local_day_bounds
+from waitlist import holds as waitlist_holds
+from waitlist import hooks as waitlist_hooks
 
 # MySQL error codes for "lock wait timeout exceeded" and "deadlock found".
 LOCK_CONFLICT_CODES = {1205, 1213}
@@ -136,6 +138,7 @@ def book_slot(*, patient, slot_id, booked_by=None):
             _check_no_overlap(patient_id=patient.pk, starts_at=slot.starts_at, ends_at=slot.ends_at)
             if not _claim_open_slot(slot_id, now):
                 raise SlotUnavailable()
+            _refuse_unless_allowed(waitlist_holds.claim_refusal(slot_id=slot.pk, patient_id=patient.pk, now=now))
             appointment = Appointment.objects.create(
                 slot_id=slot.pk,
                 live_slot_id=slot.pk,
@@ -161,6 +164,7 @@ def cancel_appointment(*, appointment_id, actor):
         if appointment.slot_id is not None:
             list(Slot.objects.select_for_update().filter(pk=appointment.slot_id).values_list("pk", flat=True))
             Slot.objects.filter(pk=appointment.slot_id).update(status=SlotStatus.OPEN)
+            waitlist_hooks.slot_freed(appointment.slot_id)
         appointment.status = AppointmentStatus.CANCELLED
         appointment.live_slot = None
         appointment.cancelled_at = now
@@ -208,8 +212,10 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
             )
             if not _claim_open_slot(new_slot.pk, now):
                 raise SlotUnavailable()
+            _refuse_unless_allowed(waitlist_holds.claim_refusal(slot_id=new_slot.pk, patient_id=patient_id, now=now))
             if appointment.slot_id is not None:
                 Slot.objects.filter(pk=appointment.slot_id).update(status=SlotStatus.OPEN)
+                waitlist_hooks.slot_freed(appointment.slot_id)
             appointment.slot = new_slot
             appointment.live_slot_id = new_slot.pk
             appointment.starts_at = new_slot.starts_at

@@ -17,9 +17,10 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.fixture
-def back_to_the_latest_schema():
-    """Going back to records 0001 also unapplies the migrations that depend on it: reapply them all."""
+@pytest.fixture(autouse=True)
+def _back_to_the_latest_schema():
+    # Going back to records 0001 also unapplies what depends on records 0002 (accounts 0004 and
+    # after, whose user.language column later tests need); put every app back at its latest.
     yield
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -27,7 +28,6 @@ def back_to_the_latest_schema():
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_the_latest_schema")
 def test_live_appointment_is_filled_for_every_operation_but_aborted_ones():
     done, aborted = AppointmentFactory(), AppointmentFactory()
     old = migrate(BEFORE)
