@@ -72,4 +72,5 @@ class ReminderConsent(models.Model):
         verbose_name_plural = _("reminder consents")
 
     def __str__(self):
-        return f"{self.patient_id}: sms={bool(self.sms_reminders_opt_in_at)} whatsapp={bool(self.whatsapp_reminders_opt_in_at)}"
+        sms, whatsapp = bool(self.sms_reminders_opt_in_at), bool(self.whatsapp_reminders_opt_in_at)
+        return f"{self.patient_id}: sms={sms} whatsapp={whatsapp}"
