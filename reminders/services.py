@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from medly.mail import queue_email
 from reminders import content
@@ -71,9 +71,9 @@ def skip_stale_reminders(*, now):
     """Pending reminders of appointments no longer scheduled, moved, or already begun are skipped."""
     pending = Reminder.objects.filter(state=ReminderState.PENDING)
     reasons = [
-        (~Q(appointment__status=AppointmentStatus.SCHEDULED), _("The appointment is no longer scheduled.")),
-        (~Q(appointment__starts_at=F("appointment_starts_at")), _("The appointment was moved.")),
-        (Q(appointment_starts_at__lte=now), _("The appointment had already begun.")),
+        (~Q(appointment__status=AppointmentStatus.SCHEDULED), gettext_noop("The appointment is no longer scheduled.")),
+        (~Q(appointment__starts_at=F("appointment_starts_at")), gettext_noop("The appointment was moved.")),
+        (Q(appointment_starts_at__lte=now), gettext_noop("The appointment had already begun.")),
     ]
     for condition, reason in reasons:
         stale_ids = list(pending.filter(condition).values_list("pk", flat=True))
@@ -118,11 +118,15 @@ def send_claimed(reminder_id):
     )
     appointment = reminder.appointment
     if appointment.status != AppointmentStatus.SCHEDULED or appointment.starts_at != reminder.appointment_starts_at:
-        _finish(reminder_id, state=ReminderState.SKIPPED, error=_("The appointment changed before it was sent."))
+        _finish(
+            reminder_id, state=ReminderState.SKIPPED, error=gettext_noop("The appointment changed before it was sent.")
+        )
         return ReminderState.SKIPPED
     recipient = _recipients(appointment.patient).get(reminder.channel)
     if recipient is None:
-        _finish(reminder_id, state=ReminderState.SKIPPED, error=_("The patient withdrew consent or the address."))
+        _finish(
+            reminder_id, state=ReminderState.SKIPPED, error=gettext_noop("The patient withdrew consent or the address.")
+        )
         return ReminderState.SKIPPED
     reminder.recipient = recipient
     try:
