@@ -122,6 +122,9 @@ def send_claimed(reminder_id):
             reminder_id, state=ReminderState.SKIPPED, error=gettext_noop("The appointment changed before it was sent.")
         )
         return ReminderState.SKIPPED
+    if appointment.starts_at <= timezone.now():
+        _finish(reminder_id, state=ReminderState.SKIPPED, error=gettext_noop("The appointment had already begun."))
+        return ReminderState.SKIPPED
     recipient = _recipients(appointment.patient).get(reminder.channel)
     if recipient is None:
         _finish(

@@ -13,7 +13,7 @@ from records.models import ClinicDetails
 from reminders import services
 from reminders.models import Channel, Reminder, ReminderState
 from reminders.tests.factories import appointment_in, phone_patient
-from scheduling.models import SlotStatus
+from scheduling.models import Appointment, SlotStatus
 from scheduling.services import cancel_appointment, reschedule_appointment
 from scheduling.tests.factories import SlotFactory
 
@@ -193,3 +193,18 @@ def test_the_email_reminder_is_html_and_text_in_the_patients_language(settings, 
         assert "999 555 0101" in part
     assert "Calle 60 #123, Mérida" in message.body
     assert message.to == [appointment.patient.email]
+
+
+def test_a_claim_left_by_a_killed_worker_is_not_sent_once_the_appointment_has_begun(settings):
+    appointment = appointment_in(30, patient=phone_patient(sms=False))
+    services.plan_due_reminders(now=timezone.now())
+    reminder = Reminder.objects.get()
+    assert services.claim(reminder.pk, now=timezone.now())
+    begun = timezone.now() - timedelta(minutes=1)
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=begun)
+    Reminder.objects.filter(pk=reminder.pk).update(appointment_starts_at=begun)
+    settings.REMINDER_CLAIM_TIMEOUT_SECONDS = 0
+
+    assert services.send_due_reminders() == {ReminderState.SKIPPED: 1}
+    assert Reminder.objects.get().error == "The appointment had already begun."
+    assert mail.outbox == []
