@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "records",
     "scheduling",
     "waitlist",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,34 @@ EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 60)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # With Redis, one crontask scheduler holds a lock, so several hosts never enqueue a periodic task twice.
 CRONTASK = {"REDIS_URL": REDIS_URL}
+
+# --- Appointment reminders (reminders/) ---------------------------------------
+# A reminder goes out REMINDER_MINUTES_BEFORE the appointment by email, and by SMS
+# or WhatsApp to patients who opted in. Each channel is a backend class:
+# reminders.backends.console.ConsoleBackend prints, reminders.backends.file.FileBackend
+# writes JSON lines under REMINDER_FILE_PATH, reminders.backends.twilio.TwilioSMSBackend
+# and TwilioWhatsAppBackend send through Twilio.
+REMINDER_MINUTES_BEFORE = env_int("REMINDER_MINUTES_BEFORE", 1440)
+if REMINDER_MINUTES_BEFORE < 1:
+    raise ImproperlyConfigured("REMINDER_MINUTES_BEFORE must be at least 1")
+REMINDER_SMS_BACKEND = env_str(
+    "REMINDER_SMS_BACKEND",
+    "reminders.backends.console.ConsoleBackend" if DEBUG else "reminders.backends.twilio.TwilioSMSBackend",
+)
+REMINDER_WHATSAPP_BACKEND = env_str(
+    "REMINDER_WHATSAPP_BACKEND",
+    "reminders.backends.console.ConsoleBackend" if DEBUG else "reminders.backends.twilio.TwilioWhatsAppBackend",
+)
+REMINDER_FILE_PATH = env_str("REMINDER_FILE_PATH", str(VAR_DIR / "reminders"))
+# A reminder claimed this long ago by a worker that never finished it (killed) is taken again.
+REMINDER_CLAIM_TIMEOUT_SECONDS = env_int("REMINDER_CLAIM_TIMEOUT_SECONDS", 300)
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_SMS_FROM = env_str("TWILIO_SMS_FROM", "")
+TWILIO_WHATSAPP_FROM = env_str("TWILIO_WHATSAPP_FROM", "")
+# WhatsApp allows a business-initiated message outside the 24-hour window only as a
+# pre-approved template: its content SID (HX...), filled with the variables 1-5.
+TWILIO_WHATSAPP_TEMPLATE_SID = env_str("TWILIO_WHATSAPP_TEMPLATE_SID", "")
 
 # --- Production hardening (DEBUG=0) -----------------------------------------
 # MEDLY_PLAIN_HTTP=1 is for a production-mode Medly reached over plain HTTP on a

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("scheduling.urls")),
     path("", include("records.urls")),
     path("", include("waitlist.urls")),
+    path("", include("reminders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -128,6 +128,7 @@ def clinic_day(day):
     return (
         Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
         .select_related("patient", "doctor")
+        .prefetch_related("reminders")
         .order_by("doctor__last_name", "doctor__first_name", "doctor_id", "starts_at")
     )
 

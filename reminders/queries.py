@@ -1,0 +1,5 @@
+from reminders.models import ReminderConsent
+
+
+def consent_of(patient):
+    return ReminderConsent.objects.filter(patient=patient).first()
