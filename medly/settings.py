@@ -245,6 +245,8 @@ if EMAIL_BACKEND_NAME.endswith("smtp.EmailBackend"):
         "timeout": 10,
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Medly <no-reply@medly.test>")
+# Where the links in emails and calendar files point (scheme, host and port; no trailing slash).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Attempts of one message before it is given up (each failure waits twice as long as the one before).
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 6)
 EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 60)
