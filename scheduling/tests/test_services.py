@@ -2,9 +2,9 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
-from django_tasks_db.models import DBTaskResult
 from scheduling.exceptions import (
     AlreadyBookedByYou,
     CancellationTooLate,
