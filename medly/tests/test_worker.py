@@ -109,3 +109,12 @@ def test_the_scheduler_prunes_old_task_results_daily():
     job = scheduled_jobs()[prune_task_results.name]
     assert job.func == prune_task_results.enqueue
     assert fields(job.trigger) == {"minute": "30", "hour": "3", "day": "*", "month": "*", "day_of_week": "*"}
+
+
+def test_the_scheduler_sends_the_doctors_digests_at_seven_in_the_morning_clinic_time(settings):
+    from scheduling.tasks import send_daily_digests
+
+    job = scheduled_jobs()[send_daily_digests.name]
+    assert job.func == send_daily_digests.enqueue
+    assert fields(job.trigger) == {"minute": "0", "hour": "7", "day": "*", "month": "*", "day_of_week": "*"}
+    assert str(job.trigger.timezone) == settings.TIME_ZONE
