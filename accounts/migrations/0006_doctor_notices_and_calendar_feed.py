@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_user_language'),
+        ("accounts", "0005_user_language"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='doctorprofile',
-            name='calendar_token',
+            model_name="doctorprofile",
+            name="calendar_token",
             field=models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True),
         ),
         migrations.AddField(
-            model_name='doctorprofile',
-            name='daily_digest',
-            field=models.BooleanField(default=False, verbose_name='email me my appointments every morning'),
+            model_name="doctorprofile",
+            name="daily_digest",
+            field=models.BooleanField(default=False, verbose_name="email me my appointments every morning"),
         ),
         migrations.AddField(
-            model_name='doctorprofile',
-            name='digest_sent_on',
-            field=models.DateField(blank=True, editable=False, null=True, verbose_name='last digest sent for'),
+            model_name="doctorprofile",
+            name="digest_sent_on",
+            field=models.DateField(blank=True, editable=False, null=True, verbose_name="last digest sent for"),
         ),
         migrations.AddField(
-            model_name='doctorprofile',
-            name='notify_on_booking',
-            field=models.BooleanField(default=False, verbose_name='email me when a patient books or cancels online'),
+            model_name="doctorprofile",
+            name="notify_on_booking",
+            field=models.BooleanField(default=False, verbose_name="email me when a patient books or cancels online"),
         ),
     ]
