@@ -165,3 +165,12 @@ def test_a_deactivated_doctors_feed_answers_404(client):
     doctor.save()
 
     assert client.get(feed_url(token)).status_code == 404
+
+
+def test_the_patients_appointments_page_links_each_upcoming_appointment_to_its_ics(client):
+    appointment = AppointmentFactory()
+    client.force_login(appointment.patient)
+
+    page = client.get(reverse("scheduling:appointments")).content.decode()
+
+    assert f'href="{ics_url(appointment)}" download' in page
