@@ -172,6 +172,12 @@ class DoctorProfile(models.Model):
     specialties = models.ManyToManyField(
         "scheduling.Specialty", related_name="doctors", blank=True, verbose_name=_("specialties")
     )
+    notify_on_booking = models.BooleanField(_("email me when a patient books or cancels online"), default=False)
+    daily_digest = models.BooleanField(_("email me my appointments every morning"), default=False)
+    # The clinic day whose digest was last claimed: the claim is a conditional update, so one a day.
+    digest_sent_on = models.DateField(_("last digest sent for"), null=True, blank=True, editable=False)
+    # The secret in the private calendar feed URL; empty when revoked.
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("doctor profile")

@@ -1,17 +1,38 @@
 """Account writes. Each function owns its transaction."""
 
+import secrets
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.exceptions import NotAllowed
-from accounts.models import ConsentChannel, PatientProfile, PrivacyConsent, Role, User
+from accounts.models import ConsentChannel, DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
 from records import audit, coordinator
 
 PATIENT_REGISTER = "patient.register"
 USER_CREATE = "user.create"
 ROLE_CHANGE = "user.role_change"
+
+
+def supported_language(language):
+    """The stored code for ``language`` (as from ``translation.get_language()``): supported, else the default."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    language = (language or "").lower()
+    if language in codes:
+        return language
+    general = language.split("-")[0]
+    return general if general in codes else settings.LANGUAGE_CODE
+
+
+def remember_language(user, language):
+    """The language Medly writes to ``user`` in from now on: the one they last signed up or booked in."""
+    language = supported_language(language)
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
 
 
 def register_patient(
@@ -29,6 +50,7 @@ def register_patient(
     ip_address=None,
     registered_by=None,
     privacy_notice_given=False,
+    language=None,
 ):
     """The one way a patient comes to exist: user, profile, privacy consent and, through the
     operation log, the record document in MongoDB.
@@ -51,6 +73,7 @@ def register_patient(
             last_name=last_name,
             role=Role.PATIENT,
             phone=phone or "",
+            language=supported_language(language),
         )
         PatientProfile.objects.create(user=user, date_of_birth=date_of_birth, sex=sex, curp=curp or None)
         PrivacyConsent.objects.create(
@@ -121,3 +144,26 @@ def change_role(*, user_id, role, changed_by, ip_address=None):
             after={"role": role},
         )
     return user
+
+
+def new_calendar_token(doctor):
+    """Give ``doctor`` a new private calendar feed token; the old feed URL stops working."""
+    token = secrets.token_urlsafe(32)
+    DoctorProfile.objects.filter(user=doctor).update(calendar_token=token)
+    return token
+
+
+def revoke_calendar_token(doctor):
+    """The doctor's feed URL answers 404 from now on."""
+    DoctorProfile.objects.filter(user=doctor).update(calendar_token=None)
+
+
+def claim_daily_digest(doctor_profile_id, day):
+    """True for exactly one caller per doctor and clinic day: a conditional update, so two schedulers
+    or workers racing for the same morning cannot both send it."""
+    claimed = (
+        DoctorProfile.objects.filter(pk=doctor_profile_id, daily_digest=True)
+        .filter(Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=day))
+        .update(digest_sent_on=day)
+    )
+    return claimed == 1

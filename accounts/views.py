@@ -4,7 +4,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -38,6 +38,7 @@ def register(request):
                 blood_type=data["blood_type"],
                 allergies=data["allergies"],
                 ip_address=client_ip(request),
+                language=translation.get_language(),
             )
         except IntegrityError:
             throttling.release_signup(request)

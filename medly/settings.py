@@ -202,8 +202,6 @@ if MAX_FUTURE_APPOINTMENTS < 1:
 WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 30)
 if WAITLIST_HOLD_MINUTES < 1:
     raise ImproperlyConfigured("WAITLIST_HOLD_MINUTES must be at least 1")
-# How Medly's links in emails start (scheme, host and port, no trailing path).
-SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 
 # --- Cross-store operation log (records/coordinator.py) ----------------------
 # A failed operation is retried after OPERATION_RETRY_BASE_SECONDS, doubling
@@ -254,6 +252,8 @@ if EMAIL_BACKEND_NAME.endswith("smtp.EmailBackend"):
         "timeout": 10,
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Medly <no-reply@medly.test>")
+# Where the links in emails and calendar files point (scheme, host and port; no trailing slash).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Attempts of one message before it is given up (each failure waits twice as long as the one before).
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 6)
 EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 60)

@@ -196,3 +196,12 @@ def may_book_for(booked_by, patient):
 def may_exceed_booking_limits(booked_by):
     """Reception and admins may give a patient more appointments than MAX_FUTURE_APPOINTMENTS allows."""
     return _is_staff(booked_by)
+
+
+def may_download_calendar(user, appointment):
+    """Its patient and its doctor take an appointment into their calendars."""
+    return _is_its_patient(user, appointment) or _is_its_doctor(user, appointment)
+
+
+def may_have_calendar_feed(user):
+    return user.is_authenticated and user.role == Role.DOCTOR and hasattr(user, "doctor_profile")

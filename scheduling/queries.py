@@ -6,10 +6,10 @@ from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import DoctorProfile, Role, User
 from medly.text import fold_for_search
 from records.operations import close_problem
-from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
+from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
 
 DOCTOR_PAGE_DAYS = 60
 
@@ -144,6 +144,52 @@ def find_patients(query, *, limit=20):
 
 
 def upcoming_slots(doctor, *, limit=300):
-    return list(
-        Slot.objects.filter(doctor=doctor, starts_at__gt=timezone.now()).order_by("starts_at")[:limit]
+    return list(Slot.objects.filter(doctor=doctor, starts_at__gt=timezone.now()).order_by("starts_at")[:limit])
+
+
+# The private calendar feed: a month back (what just happened) and half a year ahead.
+FEED_DAYS_BACK = 30
+FEED_DAYS_AHEAD = 180
+
+
+def feed_doctor(token):
+    """The active doctor whose calendar feed ``token`` opens, or None (unknown or revoked token)."""
+    if not token:
+        return None
+    return User.objects.filter(role=Role.DOCTOR, is_active=True, doctor_profile__calendar_token=token).first()
+
+
+def calendar_feed_token(doctor):
+    return DoctorProfile.objects.filter(user=doctor).values_list("calendar_token", flat=True).first()
+
+
+def feed_appointments(doctor, *, now=None):
+    """The doctor's live appointments from FEED_DAYS_BACK ago to FEED_DAYS_AHEAD ahead."""
+    now = now or timezone.now()
+    return (
+        Appointment.objects.filter(
+            doctor=doctor,
+            status__in=LIVE_STATUSES,
+            starts_at__gte=now - timedelta(days=FEED_DAYS_BACK),
+            starts_at__lt=now + timedelta(days=FEED_DAYS_AHEAD),
+        )
+        .select_related("patient", "doctor")
+        .order_by("starts_at")
+    )
+
+
+def digest_subscribers():
+    """Doctor profiles (with their users) of active doctors who asked for the morning digest."""
+    return DoctorProfile.objects.filter(daily_digest=True, user__is_active=True, user__role=Role.DOCTOR).select_related(
+        "user"
+    )
+
+
+def doctor_day(doctor, day):
+    """The doctor's appointments of the clinic day ``day`` that still take place, with their patients."""
+    start, end = local_day_bounds(day)
+    return (
+        Appointment.objects.filter(doctor=doctor, starts_at__gte=start, starts_at__lt=end, status__in=LIVE_STATUSES)
+        .select_related("patient")
+        .order_by("starts_at")
     )

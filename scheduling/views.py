@@ -1,7 +1,10 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -9,12 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Role, User
 from accounts.permissions import role_required
+from accounts.services import new_calendar_token, remember_language, revoke_calendar_token
 from medly.parsing import parse_id
 from records import audit
-from scheduling import availability, permissions, queries, services
+from scheduling import availability, calendar, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
 from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
 from scheduling.models import Specialty
+from scheduling.notifications import absolute_url
 
 DOCTORS_PER_PAGE = 12
 
@@ -59,6 +64,8 @@ def _refusal(request, error, status):
 @require_POST
 @role_required(Role.PATIENT)
 def book(request, slot_id):
+    # Before booking: the confirmation is written in the language of the page they book from.
+    remember_language(request.user, translation.get_language())
     try:
         services.book_slot(patient=request.user, slot_id=slot_id)
     except AlreadyBookedByYou as error:
@@ -92,11 +99,14 @@ def appointments(request):
     form = AgendaForm(request.GET or None)
     first_day, length = form.first_day_and_length()
     if request.user.role == Role.DOCTOR:
+        feed_token = queries.calendar_feed_token(request.user)
         return render(request, "scheduling/doctor_agenda.html", {
             "form": form,
             "agenda": queries.doctor_agenda(request.user, first_day=first_day, days=length),
             "first_day": first_day,
             "is_week": length == 7,
+            "may_have_calendar_feed": permissions.may_have_calendar_feed(request.user),
+            "calendar_feed_url": feed_token and absolute_url(reverse("scheduling:calendar_feed", args=[feed_token])),
         })
     search = PatientSearchForm(request.GET or None)
     found = queries.find_patients(search.cleaned_data["q"]) if search.is_valid() else []
@@ -247,3 +257,59 @@ def _report_removal(request, result):
             "%(count)d booked slots were kept: cancel those appointments one by one if you must.",
             result.kept_booked,
         ) % {"count": result.kept_booked})
+
+
+def _calendar_response(content, *, filename):
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
+def appointment_calendar(request, appointment_id):
+    appointment = queries.appointment_for(request.user, appointment_id)
+    if not permissions.may_download_calendar(request.user, appointment):
+        raise PermissionDenied
+    if request.user.pk == appointment.doctor_id:
+        name = _("Appointment with %(patient)s") % {"patient": appointment.patient.get_full_name()}
+        content = calendar.agenda_calendar([appointment], name=name)
+    else:
+        content = calendar.appointment_calendar(appointment)
+    return _calendar_response(content, filename=f"appointment-{appointment.pk}.ics")
+
+
+@require_GET
+def calendar_feed(request, token):
+    """A doctor's agenda for calendar apps: no login, the unguessable token is the key."""
+    doctor = queries.feed_doctor(token)
+    if doctor is None:
+        raise Http404
+    with translation.override(doctor.language):
+        content = calendar.agenda_calendar(
+            queries.feed_appointments(doctor), name=_("Medly: %(doctor)s") % {"doctor": doctor.get_full_name()}
+        )
+    return _calendar_response(content, filename="medly-agenda.ics")
+
+
+def _refuse_unless_feed_allowed(user):
+    if not permissions.may_have_calendar_feed(user):
+        raise PermissionDenied
+
+
+@require_POST
+@role_required(Role.DOCTOR)
+def new_calendar_feed(request):
+    _refuse_unless_feed_allowed(request.user)
+    new_calendar_token(request.user)
+    messages.success(request, _("Your calendar has a new private address; the old one no longer works."))
+    return redirect("scheduling:appointments")
+
+
+@require_POST
+@role_required(Role.DOCTOR)
+def revoke_calendar_feed(request):
+    _refuse_unless_feed_allowed(request.user)
+    revoke_calendar_token(request.user)
+    messages.success(request, _("Your calendar's private address no longer works."))
+    return redirect("scheduling:appointments")

@@ -66,3 +66,15 @@ def test_accounts_cannot_be_deleted_in_admin_only_deactivated(client):
 
     assert response.status_code == 403
     assert User.objects.filter(pk=patient.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_admin_sets_a_doctors_notices_and_digest_on_the_user_page(client):
+    doctor = DoctorFactory()
+    client.force_login(AdminFactory())
+
+    page = client.get(reverse("admin:accounts_user_change", args=[doctor.pk])).content.decode()
+
+    assert 'name="doctor_profile-0-notify_on_booking"' in page
+    assert 'name="doctor_profile-0-daily_digest"' in page
+    assert "calendar_token" not in page, "the feed secret is the doctor's own, not shown in admin"

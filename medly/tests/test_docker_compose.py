@@ -171,15 +171,36 @@ def test_it_collects_static_files_the_way_the_image_build_does(dockerfile, tmp_p
     assert (tmp_path / "staticfiles.json").exists()
 
 
-def test_it_reconciles_at_start_and_every_minute_in_a_service_of_its_own(compose, web_env):
+def test_it_reconciles_at_start_and_then_through_the_scheduler(compose):
     script = (ROOT / "bin" / "docker-entrypoint").read_text()
     assert script.index("manage.py ensure_indexes") < script.index("manage.py reconcile") < script.index('exec "$@"')
+    # No shell loop any more: the scheduler enqueues the reconcile task every minute (records/tasks.py).
+    assert "reconcile" not in compose["services"]
+    assert not any("sleep" in " ".join(definition.get("command", [])) for definition in compose["services"].values())
 
-    reconcile = compose["services"]["reconcile"]
-    command = " ".join(reconcile["command"])
-    assert "manage.py reconcile" in command and "sleep 60" in command
-    assert reconcile["depends_on"]["web"]["condition"] == "service_healthy"
-    env = service_env(compose, "reconcile")
+
+@pytest.mark.parametrize(
+    ("service", "command"),
+    [("worker", ["python", "manage.py", "db_worker"]), ("scheduler", ["python", "manage.py", "crontask"])],
+)
+def test_the_worker_and_the_scheduler_run_the_web_image_against_the_same_stores(compose, web_env, service, command):
+    definition = compose["services"][service]
+    assert definition["command"] == command
+    assert definition["build"] == compose["services"]["web"]["build"], "same image as web"
+    assert definition["restart"] == "unless-stopped"
+    assert definition["depends_on"]["web"]["condition"] == "service_healthy", "web migrates first"
+    # It serves no HTTP, so the image's /livez check would only ever fail.
+    assert definition["healthcheck"] == {"disable": True}
+    assert "ports" not in definition
+    env = service_env(compose, service)
     assert env["MEDLY_SKIP_SETUP"] == "1", "only web migrates"
-    for name in ("DATABASE_URL", "MONGO_URI", "REDIS_URL", "SECRET_KEY", "DEBUG"):
-        assert env[name] == web_env[name]
+    assert {name: value for name, value in env.items() if name != "MEDLY_SKIP_SETUP"} == web_env
+
+
+def test_the_scheduler_locks_through_the_shared_redis_so_only_one_enqueues(compose):
+    # settings.CRONTASK takes its lock from REDIS_URL: the same Redis for every scheduler.
+    assert service_env(compose, "scheduler")["REDIS_URL"] == "redis://redis:6379/0"
+
+
+def test_links_in_emails_point_at_the_published_address(web_env):
+    assert web_env["SITE_URL"] == "http://localhost:8000"

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import DoctorFactory, PatientFactory
 from medly.tests.browser import by_label, log_in, nav, switch_language, text, url_is, when
+from medly.tests.tasks import run_queued_tasks
 from scheduling import services
 from scheduling.forms import AgendaForm, AvailabilityForm
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
@@ -131,6 +132,8 @@ def find_book_and_cancel(page, mailoutbox, language):
     assert appointment.live_slot_id is None
     first_slot.refresh_from_db()
     assert first_slot.status == SlotStatus.OPEN
+    # The worker sends what the booking and the cancellation queued, in the language the patient booked in.
+    run_queued_tasks()
     assert [(message.to, message.subject) for message in mailoutbox] == [
         ([patient.email], text("Your Medly appointment is booked", language)),
         ([patient.email], text("Your Medly appointment was cancelled", language)),

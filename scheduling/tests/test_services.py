@@ -2,9 +2,9 @@
 
 import pytest
 from django.db import IntegrityError, transaction
+from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
-from scheduling import notifications
 from scheduling.exceptions import (
     AlreadyBookedByYou,
     CancellationTooLate,
@@ -154,42 +154,42 @@ def test_the_database_refuses_a_second_live_appointment_on_one_slot():
         AppointmentFactory(slot=first.slot)
 
 
-def test_booking_emails_the_patient_once_the_transaction_commits(mailoutbox, django_capture_on_commit_callbacks):
+def test_booking_queues_the_patients_email_once_the_transaction_commits(django_capture_on_commit_callbacks):
     patient = PatientFactory(email="ana@example.test")
     slot = SlotFactory(doctor=DoctorFactory(first_name="José", last_name="Pérez"), starts_at=days_ahead(3, 11))
 
     with django_capture_on_commit_callbacks() as callbacks:
         book_slot(patient=patient, slot_id=slot.pk)
-        assert mailoutbox == [], "nothing is sent before the commit"
-    for callback in callbacks:
-        callback()
+        assert DBTaskResult.objects.count() == 0, "nothing is queued before the commit"
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in callbacks:
+            callback()
 
-    (message,) = mailoutbox
-    assert message.to == ["ana@example.test"]
-    assert message.subject == "Your Medly appointment is booked"
-    assert "José Pérez" in message.body
-    assert "11 a.m." in message.body, "the time is in clinic time"
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.task_path == "medly.mail.send_email"
+    message = queued.args_kwargs["kwargs"]
+    assert message["to"] == ["ana@example.test"]
+    assert message["subject"] == "Your Medly appointment is booked"
+    assert "José Pérez" in message["text"]
+    assert "11:00" in message["text"], "the time is in clinic time"
 
 
-def test_a_refused_booking_sends_no_email(mailoutbox, django_capture_on_commit_callbacks):
+def test_a_refused_booking_queues_no_email(django_capture_on_commit_callbacks):
     taken = AppointmentFactory()
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(SlotUnavailable):
         book_slot(patient=PatientFactory(), slot_id=taken.slot_id)
 
-    assert mailoutbox == []
+    assert DBTaskResult.objects.count() == 0
 
 
-def test_a_mail_server_failure_does_not_undo_the_booking(monkeypatch, django_capture_on_commit_callbacks):
-    def refuse(*args, **kwargs):
-        raise ConnectionRefusedError("no mail server")
+def test_a_booking_that_rolls_back_queues_no_email(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        book_slot(patient=PatientFactory(), slot_id=SlotFactory().pk)
+        raise RuntimeError("something after the booking failed")
 
-    monkeypatch.setattr(notifications, "send_mail", refuse)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        appointment = book_slot(patient=PatientFactory(), slot_id=SlotFactory().pk)
-
-    assert Appointment.objects.get(pk=appointment.pk).status == AppointmentStatus.SCHEDULED
+    assert DBTaskResult.objects.count() == 0
+    assert Appointment.objects.count() == 0
 
 
 # --- cancelling ------------------------------------------------------------
@@ -219,15 +219,15 @@ def test_a_cancelled_slot_can_be_booked_by_someone_else():
     assert other.live_slot_id == appointment.slot_id
 
 
-def test_cancelling_emails_the_patient(mailoutbox, django_capture_on_commit_callbacks):
+def test_cancelling_queues_the_patients_email(django_capture_on_commit_callbacks):
     appointment = AppointmentFactory(patient__email="luis@example.test")
 
     with django_capture_on_commit_callbacks(execute=True):
         cancel_appointment(appointment_id=appointment.pk, actor=appointment.doctor)
 
-    (message,) = mailoutbox
-    assert message.to == ["luis@example.test"]
-    assert message.subject == "Your Medly appointment was cancelled"
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.args_kwargs["kwargs"]["to"] == ["luis@example.test"]
+    assert queued.args_kwargs["kwargs"]["subject"] == "Your Medly appointment was cancelled"
 
 
 def test_an_appointment_can_be_cancelled_only_once():

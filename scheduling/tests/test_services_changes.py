@@ -1,6 +1,7 @@
 """Rescheduling, no-shows and check-in through the service functions."""
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
 from scheduling.exceptions import (
@@ -29,8 +30,7 @@ def state(appointment):
 # --- rescheduling --------------------------------------------------------------
 
 
-def test_moving_an_appointment_reopens_the_old_slot_and_books_the_new_one(mailoutbox,
-                                                                            django_capture_on_commit_callbacks):
+def test_moving_an_appointment_reopens_the_old_slot_and_books_the_new_one(django_capture_on_commit_callbacks):
     appointment = AppointmentFactory(slot__starts_at=days_ahead(2, 9))
     old_slot = appointment.slot
     new_slot = SlotFactory(doctor=appointment.doctor, starts_at=days_ahead(3, 12))
@@ -44,8 +44,8 @@ def test_moving_an_appointment_reopens_the_old_slot_and_books_the_new_one(mailou
     assert appointment.status == AppointmentStatus.SCHEDULED
     assert Slot.objects.get(pk=old_slot.pk).status == SlotStatus.OPEN
     assert Slot.objects.get(pk=new_slot.pk).status == SlotStatus.BOOKED
-    (message,) = mailoutbox
-    assert message.subject == "Your Medly appointment was moved"
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.args_kwargs["kwargs"]["subject"] == "Your Medly appointment was moved"
 
 
 @pytest.mark.parametrize("factory", [ReceptionFactory, AdminFactory])

@@ -11,6 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import DoctorProfile
+from accounts.services import new_calendar_token
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
 from scheduling.models import Appointment, AppointmentStatus, Slot
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
@@ -78,6 +80,10 @@ ROUTES = {
     "open slots": ("post", "availability", None, _open_form),
     "remove slots": ("post", "remove_slots", None, lambda w: {"slots": [w.free.pk]}),
     "block day": ("post", "block_day", None, lambda w: {"day": timezone.localtime(w.free.starts_at).date()}),
+    "appointment .ics": ("get", "appointment_calendar", lambda w: w.upcoming.pk, None),
+    "calendar feed": ("get", "calendar_feed", lambda w: new_calendar_token(w.doctor), None),
+    "new feed address": ("post", "new_calendar_feed", None, None),
+    "revoke feed address": ("post", "revoke_calendar_feed", None, None),
 }
 
 #                      anonymous patient  other_pat. doctor  other_doc. reception admin
@@ -97,6 +103,10 @@ EXPECTED = {
     "open slots":        ("login", 403,     403,     "done",  "done",  403,     403),
     "remove slots":      ("login", 403,     403,     "done",  "noop",  403,     403),
     "block day":         ("login", 403,     403,     "done",  "noop",  403,     403),
+    "appointment .ics":  ("login", "ok",    404,     "ok",    404,     403,     403),
+    "calendar feed":     ("ok",    "ok",    "ok",    "ok",    "ok",    "ok",    "ok"),
+    "new feed address":  ("login", 403,     403,     "done",  "done",  403,     403),
+    "revoke feed address": ("login", 403,   403,     "noop",  "noop",  403,     403),
 }
 
 CASES = [
@@ -110,6 +120,7 @@ def fingerprint():
     return (
         sorted(Appointment.objects.values_list("pk", "status", "slot_id", "live_slot_id", "checked_in_at")),
         sorted(Slot.objects.values_list("pk", "status")),
+        sorted(DoctorProfile.objects.values_list("pk", "calendar_token")),
     )
 
 
