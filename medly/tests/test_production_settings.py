@@ -130,3 +130,18 @@ def test_a_request_forwarded_as_https_is_served_and_plain_http_is_redirected(cli
     assert plain.status_code == 301
     assert plain["Location"].startswith("https://")
     assert forwarded.status_code == 200
+
+
+def test_the_file_mail_backend_writes_into_email_file_path(tmp_path):
+    folder = tmp_path / "mail"
+
+    result = run_manage(
+        "sendtestemail",
+        "ana@example.test",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(folder),
+    )
+
+    assert result.returncode == 0, result.stderr
+    [message] = list(folder.iterdir())
+    assert "To: ana@example.test" in message.read_text()

@@ -225,7 +225,7 @@ def test_cancelling_queues_the_patients_email(django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         cancel_appointment(appointment_id=appointment.pk, actor=appointment.doctor)
 
-    (queued,) = DBTaskResult.objects.all()
+    (queued,) = DBTaskResult.objects.filter(task_path="medly.mail.send_email")
     assert queued.args_kwargs["kwargs"]["to"] == ["luis@example.test"]
     assert queued.args_kwargs["kwargs"]["subject"] == "Your Medly appointment was cancelled"
 
