@@ -92,6 +92,8 @@ class WaitlistOffer(models.Model):
     offered_at = models.DateTimeField(_("offered at"), default=timezone.now)
     held_until = models.DateTimeField(_("held until"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # Claimed before the SMS leaves, so a repeated task never texts the patient twice.
+    sms_sent_at = models.DateTimeField(_("SMS sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("waitlist offer")

@@ -16,10 +16,13 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from medly.mail import queue_email
+from reminders.backends import PhoneMessage, backend_for
+from reminders.models import Channel
 from scheduling import services as scheduling_services
 from scheduling.exceptions import DoctorUnavailable, NotAllowed
 from scheduling.models import LIVE_STATUSES, Appointment, Slot, SlotStatus
@@ -263,3 +266,35 @@ def _send_offer(offer, patient, slot):
         text = render_to_string("waitlist/email/offer.txt", context)
         html = render_to_string("waitlist/email/offer.html", context)
     queue_email(to=[patient.email], subject=subject, text=text, html=html)
+    if may_text_about_offers(patient):
+        from waitlist.tasks import send_offer_sms  # the tasks module imports this one
+
+        transaction.on_commit(lambda: send_offer_sms.enqueue(offer_id=offer.pk))
+
+
+def may_text_about_offers(patient):
+    """Patients who gave a phone number and accepted SMS reminders also get their offers by SMS."""
+    consent = getattr(patient, "reminder_consent", None)
+    return bool(patient.phone and consent is not None and consent.sms_reminders_opt_in_at)
+
+
+def send_offer_sms(offer_id):
+    """Text the patient their offer once, while it still holds the slot; True if a message left."""
+    offer = WaitlistOffer.objects.select_related("patient", "slot__doctor").filter(pk=offer_id).first()
+    now = timezone.now()
+    if offer is None or offer.status != OfferStatus.OFFERED or offer.held_until <= now or offer.slot is None:
+        return False
+    patient = offer.patient
+    if not may_text_about_offers(patient):
+        return False
+    if WaitlistOffer.objects.filter(pk=offer.pk, sms_sent_at__isnull=True).update(sms_sent_at=now) != 1:
+        return False
+    with translation.override(patient.language):
+        body = _("Medly: a slot with %(doctor)s on %(when)s is held for you until %(until)s. Accept it at %(url)s") % {
+            "doctor": offer.slot.doctor.get_full_name(),
+            "when": date_format(timezone.localtime(offer.slot.starts_at), "DATETIME_FORMAT"),
+            "until": time_format(timezone.localtime(offer.held_until), "TIME_FORMAT"),
+            "url": settings.SITE_URL + reverse("waitlist:mine"),
+        }
+    backend_for(Channel.SMS).send(PhoneMessage(reminder_id=None, channel=Channel.SMS, to=patient.phone, body=body))
+    return True

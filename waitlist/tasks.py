@@ -19,6 +19,12 @@ def offer_new_slots(*, doctor_id):
     return services.offer_doctor_slots(doctor_id)
 
 
+@task
+def send_offer_sms(*, offer_id):
+    """The offer by SMS too, for patients who accepted SMS reminders."""
+    return services.send_offer_sms(offer_id)
+
+
 @crontask.cron("* * * * *")
 @task
 def expire_waitlist_offers():

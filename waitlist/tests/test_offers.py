@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -101,7 +102,7 @@ def test_the_offer_email_names_doctor_day_time_and_hold_in_the_patients_language
         assert entry.doctor.get_full_name() in body
         assert slot_time in body
         assert held_until in body
-        assert "http://localhost:8000/waitlist/" in body
+        assert f"{settings.SITE_URL}/waitlist/" in body
     assert expected[0] in message.body
     assert expected[1] in message.subject
 
