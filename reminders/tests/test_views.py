@@ -127,3 +127,11 @@ def test_the_reminder_column_adds_no_query_per_appointment(client):
         return len(captured)
 
     assert queries_with(1) == queries_with(4)
+
+
+def test_patients_find_the_page_in_the_navigation_and_staff_do_not(client):
+    client.force_login(PatientFactory())
+    assert f'href="{URL}"' in client.get("/").content.decode()
+
+    client.force_login(ReceptionFactory())
+    assert f'href="{URL}"' not in client.get("/").content.decode()
