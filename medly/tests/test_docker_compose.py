@@ -204,3 +204,8 @@ def test_the_scheduler_locks_through_the_shared_redis_so_only_one_enqueues(compo
 
 def test_links_in_emails_point_at_the_published_address(web_env):
     assert web_env["SITE_URL"] == "http://localhost:8000"
+
+
+def test_phone_reminders_go_to_the_workers_log_until_twilio_is_configured(web_env):
+    for name in ("REMINDER_SMS_BACKEND", "REMINDER_WHATSAPP_BACKEND"):
+        assert web_env[name] == "reminders.backends.console.ConsoleBackend"
