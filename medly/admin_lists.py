@@ -1,5 +1,6 @@
 """Admin change lists that treat a lookup with no UTC equivalent as a wrong lookup."""
 
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
@@ -21,3 +22,18 @@ class CalendarSafeLists:
 
     def get_changelist(self, request, **kwargs):
         return CalendarSafeChangeList
+
+
+class ReadOnlyAdmin(CalendarSafeLists, admin.ModelAdmin):
+    """Rows whose one writer is a service or the worker: admin shows them and changes nothing."""
+
+    actions = None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

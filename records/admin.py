@@ -3,20 +3,9 @@ from django.contrib.admin.utils import unquote
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from medly.admin_lists import CalendarSafeLists
+from medly.admin_lists import ReadOnlyAdmin
 from records import audit
 from records.models import AuditEvent, ClinicDetails, Operation
-
-
-class ReadOnlyAdmin(CalendarSafeLists, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AuditedDetailAdmin(ReadOnlyAdmin):

@@ -31,17 +31,23 @@ def reminder_lead():
     return timedelta(minutes=settings.REMINDER_MINUTES_BEFORE)
 
 
+def phone_channels(patient):
+    """The phone channels (SMS, WhatsApp) the patient accepted messages on, if they gave a number."""
+    consent = getattr(patient, "reminder_consent", None)
+    if not patient.phone or consent is None:
+        return []
+    accepted = (
+        (Channel.SMS, consent.sms_reminders_opt_in_at),
+        (Channel.WHATSAPP, consent.whatsapp_reminders_opt_in_at),
+    )
+    return [channel for channel, accepted_at in accepted if accepted_at]
+
+
 def _recipients(patient):
     """{channel: address} of every channel this patient gets reminders on."""
-    recipients = {}
-    if patient.email:
-        recipients[Channel.EMAIL] = patient.email
-    consent = getattr(patient, "reminder_consent", None)
-    if patient.phone and consent is not None:
-        if consent.sms_reminders_opt_in_at:
-            recipients[Channel.SMS] = patient.phone
-        if consent.whatsapp_reminders_opt_in_at:
-            recipients[Channel.WHATSAPP] = patient.phone
+    recipients = {Channel.EMAIL: patient.email} if patient.email else {}
+    for channel in phone_channels(patient):
+        recipients[channel] = patient.phone
     return recipients
 
 

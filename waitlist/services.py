@@ -23,6 +23,7 @@ from accounts.models import Role, User
 from medly.mail import queue_email
 from reminders.backends import PhoneMessage, backend_for
 from reminders.models import Channel
+from reminders.services import phone_channels
 from scheduling import services as scheduling_services
 from scheduling.exceptions import DoctorUnavailable, NotAllowed
 from scheduling.models import LIVE_STATUSES, Appointment, Slot, SlotStatus
@@ -274,8 +275,7 @@ def _send_offer(offer, patient, slot):
 
 def may_text_about_offers(patient):
     """Patients who gave a phone number and accepted SMS reminders also get their offers by SMS."""
-    consent = getattr(patient, "reminder_consent", None)
-    return bool(patient.phone and consent is not None and consent.sms_reminders_opt_in_at)
+    return Channel.SMS in phone_channels(patient)
 
 
 def send_offer_sms(offer_id):
