@@ -192,6 +192,27 @@ def page(context):
     return context.new_page()
 
 
+@pytest.fixture
+def phone_context(browser, live_server):
+    """A 390×844 touch phone, English-speaking like `context`."""
+    browser_context = browser.new_context(
+        base_url=live_server.url,
+        locale="en-US",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    browser_context.set_default_timeout(5_000)
+    yield browser_context
+    browser_context.close()
+
+
+@pytest.fixture
+def phone_page(phone_context):
+    return phone_context.new_page()
+
+
 def pytest_runtest_setup(item):
     if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
         pytest.skip("needs Redis: set REDIS_URL")

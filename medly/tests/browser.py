@@ -7,7 +7,9 @@ that each one has one.
 """
 
 import re
+from pathlib import Path
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -72,3 +74,40 @@ def log_in(page, user, language):
     by_label(page, LoginForm, "password", language).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name=text("Log in", language), exact=True).click()
     expect(nav(page, language)).to_contain_text(user.get_full_name())
+
+
+# --- looking at pages: screenshots and accessibility ---------------------------------------
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# axe-core impact levels that fail a test; "minor" and "moderate" are reviewed from the screenshots.
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def look(page, name):
+    """Write a full-page screenshot to var/screenshots/<name>.png for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def serious_accessibility_violations(page):
+    """axe-core's serious and critical violations on the page as it is now, as readable lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def check_page(page, name):
+    """Screenshot the page and assert axe-core finds nothing serious or critical on it."""
+    look(page, name)
+    violations = serious_accessibility_violations(page)
+    assert not violations, f"{page.url}:\n" + "\n".join(violations)
