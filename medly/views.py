@@ -9,6 +9,7 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
+from medly.homes import home_page
 from medly.outages import is_store_outage
 from records import repository
 from records.operations import operations_health
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 def home(request):
-    return render(request, "home.html")
+    template_name, context = home_page(request)
+    return render(request, template_name, context)
 
 
 def _check_mysql():
