@@ -24,7 +24,10 @@ class SlotStatus(models.TextChoices):
 
 class Slot(models.Model):
     doctor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="slots", verbose_name=_("doctor"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="slots",
+        verbose_name=_("doctor"),
         limit_choices_to={"role": "doctor"},
     )
     starts_at = models.DateTimeField(_("starts at"))
@@ -73,11 +76,15 @@ class Appointment(models.Model):
         Slot, on_delete=models.PROTECT, null=True, blank=True, related_name="live_appointment", editable=False
     )
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_patient",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments_as_patient",
         verbose_name=_("patient"),
     )
     doctor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments_as_doctor",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments_as_doctor",
         verbose_name=_("doctor"),
     )
     # Copies of the slot's times, so overlap checks and agendas need no join.
@@ -87,6 +94,8 @@ class Appointment(models.Model):
         _("status"), max_length=12, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
     )
     encounter_id = models.CharField(_("encounter id"), max_length=24, blank=True, default="")
+    # What the patient (or reception) says the visit is for; the doctor reads it in the agenda.
+    reason = models.CharField(_("reason for the visit"), max_length=500, blank=True, default="")
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("booked by")
     )
@@ -97,7 +106,11 @@ class Appointment(models.Model):
     consultation_opened_at = models.DateTimeField(_("consultation opened at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("cancelled by"),
     )
 
