@@ -11,11 +11,27 @@ urlpatterns = [
     path("patients/<int:patient_id>/record/update/", views.update_record, name="update_record"),
     path(
         "patients/<int:patient_id>/record/encounters/<str:encounter_id>/addendum/",
-        views.add_addendum, name="add_addendum",
+        views.add_addendum,
+        name="add_addendum",
     ),
     path(
         "patients/<int:patient_id>/record/encounters/<str:encounter_id>/prescription/",
-        views.prescription, name="prescription",
+        views.prescription,
+        name="prescription",
     ),
     path("me/record/", views.my_record, name="my_record"),
+    path("me/export/", views.my_export, {"export_format": "json"}, name="my_export"),
+    path("me/export/fhir/", views.my_export, {"export_format": "fhir"}, name="my_export_fhir"),
+    path(
+        "patients/<int:patient_id>/record/export/",
+        views.patient_export,
+        {"export_format": "json"},
+        name="patient_export",
+    ),
+    path(
+        "patients/<int:patient_id>/record/export/fhir/",
+        views.patient_export,
+        {"export_format": "fhir"},
+        name="patient_export_fhir",
+    ),
 ]
