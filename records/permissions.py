@@ -56,6 +56,15 @@ def may_read_record(user, patient_id):
     return user.role == Role.ADMIN
 
 
+def may_export_record(user, patient_id):
+    """A copy of the record to take elsewhere: the patient themself, or a doctor with access (NOM-024 6.6.6).
+
+    Admins read every record in the clinic but hand copies out only through the patient's own
+    request, so they do not export.
+    """
+    return user.is_authenticated and user.role in (Role.PATIENT, Role.DOCTOR) and may_read_record(user, patient_id)
+
+
 def may_edit_record(user, patient_id):
     """Blood type and allergies: doctors with current access."""
     return user.is_authenticated and user.role == Role.DOCTOR and _doctor_has_access(user, patient_id)

@@ -382,6 +382,13 @@ def list_encounters(*, patient_id, offset, limit):
         return total, [_public(document) for document in cursor]
 
 
+def all_encounters(*, patient_id):
+    """Every encounter of a patient, oldest first, pending ones included: the patient's copy of their record."""
+    with _translate_errors():
+        cursor = _encounters().find({"patient_id": patient_id}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        return [_public(document) for document in cursor]
+
+
 def list_encounter_refs():
     """Every encounter's ids and state, for the consistency check."""
     fields = {"_id": 1, "appointment_id": 1, "patient_id": 1, "doctor_id": 1, "state": 1}

@@ -20,4 +20,18 @@ urlpatterns = [
         name="prescription",
     ),
     path("me/record/", views.my_record, name="my_record"),
+    path("me/export/", views.my_export, {"export_format": "json"}, name="my_export"),
+    path("me/export/fhir/", views.my_export, {"export_format": "fhir"}, name="my_export_fhir"),
+    path(
+        "patients/<int:patient_id>/record/export/",
+        views.patient_export,
+        {"export_format": "json"},
+        name="patient_export",
+    ),
+    path(
+        "patients/<int:patient_id>/record/export/fhir/",
+        views.patient_export,
+        {"export_format": "fhir"},
+        name="patient_export_fhir",
+    ),
 ]

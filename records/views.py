@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import OperationalError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from medly.parsing import parse_int
-from records import audit, coordinator, permissions, queries, repository, services
+from records import audit, coordinator, export, fhir, permissions, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
@@ -288,6 +288,7 @@ def _record_page(request, patient):
             "clinic": ClinicDetails.current(),
             "may_edit_record": may_edit_record,
             "may_add_addendum": may_add_addendum,
+            "export_links": _export_links(request.user, patient),
             "record_form": RecordForm(
                 initial={
                     "blood_type": record.get("blood_type", ""),
@@ -298,6 +299,18 @@ def _record_page(request, patient):
             ),
         },
     )
+
+
+def _export_links(user, patient):
+    """(JSON, FHIR) download addresses of the record for ``user``, or None when they may not export it."""
+    if user.pk == patient.pk:
+        return reverse("records:my_export"), reverse("records:my_export_fhir")
+    if permissions.may_export_record(user, patient.pk):
+        return (
+            reverse("records:patient_export", args=[patient.pk]),
+            reverse("records:patient_export_fhir", args=[patient.pk]),
+        )
+    return None
 
 
 def _page_number(request):
@@ -403,3 +416,43 @@ def prescription(request, patient_id, encounter_id):
             "clinic": ClinicDetails.current(),
         },
     )
+
+
+EXPORT_FORMATS = {
+    "json": ("application/json", "json"),
+    "fhir": (fhir.CONTENT_TYPE, "fhir.json"),
+}
+
+
+def _export(request, patient, *, export_format, scope):
+    """The download of ``patient``'s data, audited before it leaves (the audit row is part of the answer)."""
+    copy = export.patient_copy(patient, scope=scope)
+    body = export.as_json(copy) if export_format == "json" else fhir.as_json(copy)
+    audit.record(
+        user=request.user,
+        action=audit.RECORD_EXPORT,
+        patient_id=patient.pk,
+        ip_address=audit.client_address(request),
+        format=export_format,
+        scope=scope,
+    )
+    content_type, extension = EXPORT_FORMATS[export_format]
+    response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    filename = f"medly-patient-{patient.pk}-{timezone.localdate().isoformat()}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@role_required(Role.PATIENT, on_refusal=_audit_refusal)
+def my_export(request, export_format):
+    return _export(
+        request, queries.patient_or_404(request.user.pk), export_format=export_format, scope=export.Scope.PATIENT
+    )
+
+
+@require_GET
+@login_required
+def patient_export(request, patient_id, export_format):
+    patient = _patient_allowed_by(permissions.may_export_record, request, patient_id)
+    return _export(request, patient, export_format=export_format, scope=export.Scope.CLINICAL)
