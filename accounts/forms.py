@@ -192,10 +192,16 @@ class RectificationRequestForm(forms.Form):
     new_date_of_birth = forms.DateField(
         label=_("Correct date of birth"),
         required=False,
+        help_text=_("Only when the date of birth is wrong."),
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    new_sex = forms.ChoiceField(label=_("Correct sex"), choices=[("", "—"), *Sex.choices], required=False)
+    new_sex = forms.ChoiceField(
+        label=_("Correct sex"),
+        choices=[("", "—"), *Sex.choices],
+        required=False,
+        help_text=_("Only when the sex is wrong."),
+    )
     reason = forms.CharField(
         label=_("Anything reception should know (optional)"),
         max_length=500,
