@@ -18,7 +18,8 @@ from accounts.models import (
     validate_curp,
 )
 from accounts.tests.curps import SEX_LETTER, make_curp
-from accounts.tests.factories import PatientFactory
+from accounts.tests.factories import AdminFactory, PatientFactory
+from accounts.tests.test_patient_registration_paths import ADD_URL, admin_add_form
 from accounts.tests.test_registration import REGISTER_URL, registration_data
 
 birth_dates = st.dates(min_value=datetime.date(1930, 1, 1), max_value=datetime.date(2025, 12, 31))
@@ -150,3 +151,15 @@ def test_admin_profile_validation_refuses_a_contradicting_curp():
     with pytest.raises(ValidationError) as refused:
         profile.full_clean()
     assert set(refused.value.message_dict) == {"sex"}
+
+
+@pytest.mark.django_db
+def test_admins_add_form_refuses_a_curp_that_contradicts_the_patient(client):
+    client.force_login(AdminFactory())
+    curp = make_curp(datetime.date(1979, 2, 11), "M")  # a woman's CURP for a man
+
+    response = client.post(ADD_URL, admin_add_form(curp=curp))
+
+    assert response.status_code == 200
+    assert "The CURP says another sex." in response.content.decode()
+    assert not User.objects.filter(email="walk.in@example.test").exists()
