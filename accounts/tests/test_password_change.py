@@ -86,3 +86,10 @@ def test_the_page_is_not_stored(client):
     client.force_login(PatientFactory())
 
     assert "no-store" in client.get(CHANGE_URL)["Cache-Control"]
+
+
+def test_the_page_takes_a_fixed_number_of_queries(client, django_assert_num_queries):
+    client.force_login(PatientFactory())
+
+    with django_assert_num_queries(1):  # the session's user
+        assert client.get(CHANGE_URL).status_code == 200

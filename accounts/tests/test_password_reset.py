@@ -156,3 +156,14 @@ def test_a_signed_in_user_with_the_old_password_is_unaffected_until_they_use_the
     login = client.post(reverse("accounts:login"), {"username": "ana@example.test", "password": PASSWORD})
 
     assert login.status_code == 302
+
+
+@pytest.mark.parametrize("route", ["accounts:password_reset", "accounts:password_reset_done"])
+def test_the_reset_pages_read_nothing_from_the_database(client, django_assert_num_queries, route):
+    with django_assert_num_queries(0):
+        assert client.get(reverse(route)).status_code == 200
+
+
+def test_the_request_itself_only_enqueues_one_task(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        client.post(RESET_URL, {"email": "ana@example.test"})
