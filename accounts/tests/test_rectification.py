@@ -257,3 +257,16 @@ def test_reception_sees_the_desk_link(client):
     client.force_login(ReceptionFactory())
 
     assert DESK_URL in client.get(reverse("home")).content.decode()
+
+
+def test_admins_read_the_history_in_admin_and_change_nothing_there(client, patient):
+    rectification = services.request_rectification(patient=patient, field="first_name", value="Anita")
+    client.force_login(AdminFactory())
+
+    listing = client.get(reverse("admin:accounts_rectificationrequest_changelist"))
+
+    assert listing.status_code == 200
+    assert "Anita" in listing.content.decode()
+    change = reverse("admin:accounts_rectificationrequest_change", args=[rectification.pk])
+    client.post(change, {"status": "confirmed"})
+    assert RectificationRequest.objects.get().status == RectificationStatus.PENDING
