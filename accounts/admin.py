@@ -12,9 +12,9 @@ from accounts import (
     services,
 )
 from accounts.forms import PatientDetailsForm
-from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
+from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, RectificationRequest, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
-from medly.admin_lists import CalendarSafeLists
+from medly.admin_lists import CalendarSafeLists, ReadOnlyAdmin
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
 
@@ -212,3 +212,13 @@ class PrivacyConsentAdmin(CalendarSafeLists, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RectificationRequest)
+class RectificationRequestAdmin(ReadOnlyAdmin):
+    """The history of correction requests; they are decided at /desk/rectifications/, audited there."""
+
+    list_display = ("patient", "field", "old_value", "new_value", "status", "requested_at", "decided_by", "decided_at")
+    list_filter = ("status", "field")
+    search_fields = ("patient__email",)
+    list_select_related = ("patient", "decided_by")

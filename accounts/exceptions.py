@@ -9,3 +9,19 @@ class AccountError(Exception):
 
 class NotAllowed(AccountError):
     """The acting user may not do this (not a superuser, no privacy notice given...)."""
+
+
+class DuplicateEmail(AccountError):
+    """Another account already has this email address."""
+
+
+class DuplicateCurp(AccountError):
+    """Another patient already has this CURP."""
+
+
+class InvalidRectification(AccountError):
+    """The correction asked for cannot be applied (bad value, contradicts the CURP, already decided...)."""
+
+
+class RectificationNotFound(AccountError):
+    """No correction request with this id."""

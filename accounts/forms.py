@@ -1,11 +1,24 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PatientProfile, Sex, User, UserManager, validate_curp
+from accounts.models import (
+    PatientProfile,
+    RectificationField,
+    Sex,
+    User,
+    UserManager,
+    curp_disagreements,
+    validate_curp,
+    validate_date_of_birth,
+)
 from records.repository import BLOOD_TYPES
+
+DUPLICATE_CURP_MESSAGE = _("A patient with this CURP already exists.")
+DUPLICATE_EMAIL_MESSAGE = _("An account with this email already exists.")
 
 BLOOD_TYPE_CHOICES = [("", _("I don't know"))] + [(value, value) for value in BLOOD_TYPES]
 
@@ -44,13 +57,8 @@ class PatientDetailsForm(forms.Form):
 
     def clean_date_of_birth(self):
         born = self.cleaned_data["date_of_birth"]
-        if born is None:
-            return born
-        today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        if born.year < today.year - 130:
-            raise forms.ValidationError(_("Enter a real date of birth."))
+        if born is not None:
+            validate_date_of_birth(born)
         return born
 
     def clean_curp(self):
@@ -58,8 +66,18 @@ class PatientDetailsForm(forms.Form):
         if curp:
             validate_curp(curp)
             if PatientProfile.objects.filter(curp=curp).exists():
-                raise forms.ValidationError(_("A patient with this CURP is already registered."))
+                raise forms.ValidationError(DUPLICATE_CURP_MESSAGE, code="duplicate_curp")
         return curp or None
+
+    def clean(self):
+        cleaned = super().clean()
+        curp = cleaned.get("curp")
+        if curp:
+            problems = curp_disagreements(curp, date_of_birth=cleaned.get("date_of_birth"), sex=cleaned.get("sex"))
+            for field, message in problems.items():
+                if field not in self.errors:
+                    self.add_error(field, message)
+        return cleaned
 
     def clean_allergies(self):
         items = [" ".join(item.split()) for item in self.cleaned_data["allergies"].split(",")]
@@ -103,7 +121,7 @@ class RegistrationForm(PatientDetailsForm):
     def clean_email(self):
         email = UserManager.normalize_email(self.cleaned_data["email"])
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this email already exists."), code="duplicate_email")
+            raise forms.ValidationError(DUPLICATE_EMAIL_MESSAGE, code="duplicate_email")
         return email
 
     def clean(self):
@@ -121,4 +139,90 @@ class RegistrationForm(PatientDetailsForm):
                 password_validation.validate_password(password1, candidate)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
+        return cleaned
+
+
+class ProfileForm(forms.Form):
+    """What a signed-in user keeps up to date themselves. A patient's name is shown, not editable:
+    it changes through a correction request (RectificationRequestForm)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=40,
+        required=False,
+        validators=[
+            RegexValidator(
+                r"^\+?[\d\s().-]*\d[\d\s().-]*$", _("Enter a phone number: digits, spaces and + ( ) - only.")
+            )
+        ],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("With the area code, e.g. 999 123 4567. Used for reminders by phone, if you turn them on."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        help_text=_("The language of Medly's pages and of the emails it sends you."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(user, name) for name in ("first_name", "last_name", "phone")})
+        kwargs["initial"].setdefault("language", user.language)
+        super().__init__(*args, **kwargs)
+        if user.is_patient:
+            for name in ("first_name", "last_name"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("To correct your name, send a correction request below.")
+
+    def clean_phone(self):
+        return " ".join(self.cleaned_data["phone"].split())
+
+
+class RectificationRequestForm(forms.Form):
+    """A patient's correction of their name, date of birth, sex or CURP; reception decides."""
+
+    field = forms.ChoiceField(label=_("What is wrong"), choices=RectificationField.choices)
+    new_text = forms.CharField(
+        label=_("Correct name or CURP"),
+        max_length=150,
+        required=False,
+        help_text=_("For a first name, last name or CURP. Write it exactly as on your official ID."),
+    )
+    new_date_of_birth = forms.DateField(
+        label=_("Correct date of birth"),
+        required=False,
+        help_text=_("Only when the date of birth is wrong."),
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    new_sex = forms.ChoiceField(
+        label=_("Correct sex"),
+        choices=[("", "—"), *Sex.choices],
+        required=False,
+        help_text=_("Only when the sex is wrong."),
+    )
+    reason = forms.CharField(
+        label=_("Anything reception should know (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    VALUE_FIELDS = {
+        RectificationField.FIRST_NAME: "new_text",
+        RectificationField.LAST_NAME: "new_text",
+        RectificationField.CURP: "new_text",
+        RectificationField.DATE_OF_BIRTH: "new_date_of_birth",
+        RectificationField.SEX: "new_sex",
+    }
+
+    def clean(self):
+        cleaned = super().clean()
+        field = cleaned.get("field")
+        if field:
+            source = self.VALUE_FIELDS[field]
+            if cleaned.get(source) in (None, "") and source not in self.errors:
+                self.add_error(source, _("Enter the correct value."))
+            cleaned["value"] = cleaned.get(source)
         return cleaned

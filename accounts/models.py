@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django.conf import settings
@@ -25,8 +26,49 @@ def curp_check_digit(first_17):
 
 
 def validate_curp(value):
-    if not CURP_PATTERN.match(value) or curp_check_digit(value[:17]) != value[17]:
+    if not CURP_PATTERN.match(value) or curp_check_digit(value[:17]) != value[17] or curp_birth_date(value) is None:
         raise ValidationError(_("Enter a valid CURP (18 characters, as printed on your CURP certificate)."))
+
+
+def curp_birth_date(curp):
+    """The date of birth a CURP encodes, or None if its digits name no real day.
+
+    Positions 5–10 are YYMMDD; the 17th character tells the century: a digit for
+    people born before 2000, a letter from 2000 on.
+    """
+    century = 1900 if curp[16].isdigit() else 2000
+    try:
+        return datetime.date(century + int(curp[4:6]), int(curp[6:8]), int(curp[8:10]))
+    except ValueError:
+        return None
+
+
+def validate_date_of_birth(born):
+    """The rule for every date of birth Medly records: not in the future, not more than 130 years ago."""
+    today = timezone.localdate()
+    if born > today:
+        raise ValidationError(_("The date of birth cannot be in the future."))
+    if born.year < today.year - 130:
+        raise ValidationError(_("Enter a real date of birth."))
+
+
+# The 11th character of a CURP: H (hombre), M (mujer); X for a non-binary CURP.
+CURP_SEX_LETTERS = {"M": "H", "F": "M"}
+
+
+def curp_disagreements(curp, *, date_of_birth, sex):
+    """What a valid CURP contradicts, as {field: message}; empty when it agrees with the date of birth and sex.
+
+    The one rule for sign-up, the desk, admin and rectification. A date of birth or sex not given
+    (None or "") is not compared; sex X ("other / not stated") agrees with any CURP.
+    """
+    problems = {}
+    if date_of_birth is not None and curp_birth_date(curp) != date_of_birth:
+        problems["date_of_birth"] = _("The CURP says another date of birth. Check both against the CURP certificate.")
+    expected_letter = CURP_SEX_LETTERS.get(sex)
+    if expected_letter is not None and curp[10] != expected_letter:
+        problems["sex"] = _("The CURP says another sex. Check both against the CURP certificate.")
+    return problems
 
 
 class Role(models.TextChoices):
@@ -153,6 +195,13 @@ class PatientProfile(models.Model):
     def __str__(self):
         return self.user.get_full_name()
 
+    def clean(self):
+        super().clean()
+        if self.curp and CURP_PATTERN.match(self.curp):
+            problems = curp_disagreements(self.curp, date_of_birth=self.date_of_birth, sex=self.sex)
+            if problems:
+                raise ValidationError(problems)
+
     @property
     def age(self):
         """Whole years today, or None when the date of birth was never recorded."""
@@ -214,3 +263,50 @@ class PrivacyConsent(models.Model):
 
     def __str__(self):
         return f"{self.user.email} accepted {self.notice_version}"
+
+
+class RectificationField(models.TextChoices):
+    FIRST_NAME = "first_name", _("First name")
+    LAST_NAME = "last_name", _("Last name")
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    SEX = "sex", _("Sex")
+    CURP = "curp", _("CURP")
+
+
+class RectificationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for reception")
+    CONFIRMED = "confirmed", _("Corrected")
+    REJECTED = "rejected", _("Not corrected")
+
+
+class RectificationRequest(models.Model):
+    """A patient's request to correct their identity data (the R of ARCO rights, LFPDPPP).
+
+    Name, date of birth, sex and CURP identify the patient on prescriptions and records, so the
+    patient cannot change them directly: reception checks a document and confirms or rejects.
+    Values are stored as text: dates as YYYY-MM-DD, sex as its code, an empty CURP as "".
+    """
+
+    patient = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="rectification_requests", verbose_name=_("patient")
+    )
+    field = models.CharField(_("what to correct"), max_length=16, choices=RectificationField.choices)
+    old_value = models.CharField(_("value when asked"), max_length=150, blank=True)
+    new_value = models.CharField(_("correct value"), max_length=150)
+    reason = models.TextField(_("reason"), max_length=500, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RectificationStatus.choices, default=RectificationStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rectification request")
+        verbose_name_plural = _("rectification requests")
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.patient.email}: {self.field} → {self.new_value} ({self.status})"

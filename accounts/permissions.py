@@ -44,3 +44,17 @@ def role_change_refusal(*, actor, before, after):
         # A patient exists only through register_patient (profile, record, consent).
         return _("A patient account cannot become a staff account, nor the other way round.")
     return None
+
+
+def may_decide_rectifications(user):
+    """Reception and admins check a patient's document and confirm or reject a correction."""
+    return user.is_authenticated and user.role in (Role.RECEPTION, Role.ADMIN)
+
+
+def may_decide_rectification(user, rectification):
+    """Whether ``user`` may confirm or reject this request: never their own."""
+    return may_decide_rectifications(user) and rectification.patient_id != user.pk
+
+
+def may_request_rectification(user):
+    return user.is_authenticated and user.role == Role.PATIENT

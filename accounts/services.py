@@ -1,20 +1,49 @@
 """Account writes. Each function owns its transaction."""
 
+import datetime
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.exceptions import NotAllowed
-from accounts.models import ConsentChannel, DoctorProfile, PatientProfile, PrivacyConsent, Role, User
-from accounts.permissions import may_change_roles, role_change_refusal
+from accounts.exceptions import DuplicateCurp, DuplicateEmail, InvalidRectification, NotAllowed, RectificationNotFound
+from accounts.models import (
+    ConsentChannel,
+    DoctorProfile,
+    PatientProfile,
+    PrivacyConsent,
+    RectificationField,
+    RectificationRequest,
+    RectificationStatus,
+    Role,
+    Sex,
+    User,
+    UserManager,
+    curp_disagreements,
+    validate_curp,
+    validate_date_of_birth,
+)
+from accounts.permissions import (
+    may_change_roles,
+    may_decide_rectification,
+    may_request_rectification,
+    role_change_refusal,
+)
 from records import audit, coordinator
 
 PATIENT_REGISTER = "patient.register"
 USER_CREATE = "user.create"
 ROLE_CHANGE = "user.role_change"
+PASSWORD_CHANGE = "user.password_change"  # noqa: S105 - an audit action name, not a secret
+PROFILE_UPDATE = "user.profile_update"
+RECTIFICATION_REQUEST = "rectification.request"
+RECTIFICATION_CONFIRM = "rectification.confirm"
+RECTIFICATION_REJECT = "rectification.reject"
+USER_FIELDS = {RectificationField.FIRST_NAME, RectificationField.LAST_NAME}
 
 
 def supported_language(language):
@@ -61,10 +90,58 @@ def register_patient(
     them. Without a password the account cannot sign in until it is given one.
 
     If MongoDB is unreachable the account still exists and ``manage.py reconcile`` creates the
-    record document once the store is back.
+    record document once the store is back. An email or CURP taken meanwhile (the forms check
+    both first) raises DuplicateEmail or DuplicateCurp.
     """
     if registered_by is not None and not privacy_notice_given:
         raise NotAllowed(_("Give the privacy notice in person and record that the patient accepted it."))
+    try:
+        operation, user = _create_patient(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            sex=sex,
+            password=password,
+            curp=curp,
+            blood_type=blood_type,
+            allergies=allergies,
+            phone=phone,
+            ip_address=ip_address,
+            registered_by=registered_by,
+            language=language,
+        )
+    except IntegrityError:
+        _raise_duplicate(email=email, curp=curp)
+        raise
+    coordinator.create_record_now(operation.pk)
+    return user
+
+
+def _raise_duplicate(*, email, curp):
+    """Name the unique value another account took first; return if it was neither."""
+    if User.objects.filter(email__iexact=UserManager.normalize_email(email)).exists():
+        raise DuplicateEmail(_("An account with this email already exists."))
+    if curp and PatientProfile.objects.filter(curp=curp).exists():
+        raise DuplicateCurp(_("A patient with this CURP already exists."))
+
+
+def _create_patient(
+    *,
+    email,
+    first_name,
+    last_name,
+    date_of_birth,
+    sex,
+    password,
+    curp,
+    blood_type,
+    allergies,
+    phone,
+    ip_address,
+    registered_by,
+    language,
+):
     with transaction.atomic(durable=True):
         user = User.objects.create_user(
             email=email,
@@ -96,8 +173,7 @@ def register_patient(
         operation = coordinator.log_record_creation(
             patient=user, blood_type=blood_type, allergies=allergies, ip_address=ip_address, actor=registered_by
         )
-    coordinator.create_record_now(operation.pk)
-    return user
+    return operation, user
 
 
 def create_staff_user(*, email, first_name, last_name, role, password=None, created_by, ip_address=None):
@@ -167,3 +243,207 @@ def claim_daily_digest(doctor_profile_id, day):
         .update(digest_sent_on=day)
     )
     return claimed == 1
+
+
+def change_password(*, user, new_password, ip_address=None):
+    """Set ``user``'s password (already validated), audited. The caller keeps the session with
+    ``update_session_auth_hash``; every other session of the user ends."""
+    with transaction.atomic(durable=True):
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit.record(
+            user=user,
+            action=PASSWORD_CHANGE,
+            patient_id=user.pk if user.is_patient else None,
+            ip_address=ip_address,
+            subject_id=user.pk,
+        )
+    return user
+
+
+def update_profile(*, user, first_name, last_name, phone, language, ip_address=None):
+    """Save what ``user`` may change about themselves, audited with before and after.
+
+    A patient's name identifies them on prescriptions and records: it changes only through a
+    rectification request confirmed by reception, never here.
+    """
+    wanted = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "language": supported_language(language),
+    }
+    with transaction.atomic(durable=True):
+        current = User.objects.select_for_update().get(pk=user.pk)
+        changed = {name: value for name, value in wanted.items() if getattr(current, name) != value}
+        if user.is_patient and {"first_name", "last_name"} & changed.keys():
+            raise NotAllowed(_("Ask reception to correct your name: send a correction request."))
+        if not changed:
+            return user
+        before = {name: getattr(current, name) for name in changed}
+        for name, value in changed.items():
+            setattr(current, name, value)
+            setattr(user, name, value)
+        current.save(update_fields=list(changed))
+        audit.record(
+            user=user,
+            action=PROFILE_UPDATE,
+            patient_id=user.pk if user.is_patient else None,
+            ip_address=ip_address,
+            subject_id=user.pk,
+            before=before,
+            after=changed,
+        )
+    return user
+
+
+def request_rectification(*, patient, field, value, reason="", ip_address=None):
+    """Record ``patient``'s request to correct ``field`` to ``value``, for reception to decide.
+
+    ``value`` is checked as registration checks it, against the patient's other details as they
+    are now; one request per field may wait at a time.
+    """
+    if not may_request_rectification(patient):
+        raise NotAllowed(_("Only patients ask for corrections of their details."))
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().select_related("patient_profile").get(pk=patient.pk)
+        if RectificationRequest.objects.filter(patient=user, field=field, status=RectificationStatus.PENDING).exists():
+            raise InvalidRectification(_("You already asked to correct this; reception has not answered yet."))
+        old_value = _stored_text(field, _current_value(user, field))
+        new_value = _stored_text(field, _checked_value(user, field, value))
+        if new_value == old_value:
+            raise InvalidRectification(_("That is already what Medly has on record."))
+        rectification = RectificationRequest.objects.create(
+            patient=user, field=field, old_value=old_value, new_value=new_value, reason=reason
+        )
+        audit.record(
+            user=patient,
+            action=RECTIFICATION_REQUEST,
+            patient_id=user.pk,
+            ip_address=ip_address,
+            rectification_id=rectification.pk,
+            field=field,
+            before=old_value,
+            after=new_value,
+        )
+    return rectification
+
+
+def confirm_rectification(*, rectification_id, decided_by, ip_address=None):
+    """Apply a pending correction to the patient's details, with registration's checks, audited.
+
+    Lock order: the request, then the patient's user row.
+    """
+    with transaction.atomic(durable=True):
+        rectification = _pending_for_decision(rectification_id, decided_by)
+        user = User.objects.select_for_update().select_related("patient_profile").get(pk=rectification.patient_id)
+        value = _checked_value(user, rectification.field, _parsed_value(rectification.field, rectification.new_value))
+        before = _stored_text(rectification.field, _current_value(user, rectification.field))
+        if rectification.field in USER_FIELDS:
+            setattr(user, rectification.field, value)
+            user.save(update_fields=[rectification.field])
+        else:
+            profile = user.patient_profile
+            setattr(profile, rectification.field, value)
+            profile.save(update_fields=[rectification.field])
+        _decide(rectification, RectificationStatus.CONFIRMED, decided_by)
+        audit.record(
+            user=decided_by,
+            action=RECTIFICATION_CONFIRM,
+            patient_id=user.pk,
+            ip_address=ip_address,
+            rectification_id=rectification.pk,
+            field=rectification.field,
+            before=before,
+            after=rectification.new_value,
+        )
+    return rectification
+
+
+def reject_rectification(*, rectification_id, decided_by, ip_address=None):
+    """Close a pending correction without changing anything, audited."""
+    with transaction.atomic(durable=True):
+        rectification = _pending_for_decision(rectification_id, decided_by)
+        _decide(rectification, RectificationStatus.REJECTED, decided_by)
+        audit.record(
+            user=decided_by,
+            action=RECTIFICATION_REJECT,
+            patient_id=rectification.patient_id,
+            ip_address=ip_address,
+            rectification_id=rectification.pk,
+            field=rectification.field,
+            asked=rectification.new_value,
+        )
+    return rectification
+
+
+def _pending_for_decision(rectification_id, decided_by):
+    rectification = RectificationRequest.objects.select_for_update().filter(pk=rectification_id).first()
+    if rectification is None:
+        raise RectificationNotFound(_("There is no such correction request."))
+    if not may_decide_rectification(decided_by, rectification):
+        raise NotAllowed(_("You cannot decide on this correction request."))
+    if rectification.status != RectificationStatus.PENDING:
+        raise InvalidRectification(_("This correction request has already been decided."))
+    return rectification
+
+
+def _decide(rectification, status, decided_by):
+    rectification.status = status
+    rectification.decided_by = decided_by
+    rectification.decided_at = timezone.now()
+    rectification.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+def _current_value(user, field):
+    if field in USER_FIELDS:
+        return getattr(user, field)
+    return getattr(user.patient_profile, field)
+
+
+def _stored_text(field, value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _parsed_value(field, text):
+    if field == RectificationField.DATE_OF_BIRTH:
+        return datetime.date.fromisoformat(text)
+    return text
+
+
+def _checked_value(user, field, value):
+    """``value`` made ready to store in ``field``, or InvalidRectification saying why not.
+
+    The date of birth, sex and CURP must still agree with each other once the change is made.
+    """
+    profile = user.patient_profile
+    details = {"date_of_birth": profile.date_of_birth, "sex": profile.sex, "curp": profile.curp}
+    try:
+        if field in USER_FIELDS:
+            value = " ".join(str(value).split())
+            if not value or len(value) > 150:
+                raise ValidationError(_("Enter a name of at most 150 characters."))
+        elif field == RectificationField.DATE_OF_BIRTH:
+            validate_date_of_birth(value)
+        elif field == RectificationField.SEX:
+            if value not in Sex.values:
+                raise ValidationError(_("Choose one of the options."))
+        elif field == RectificationField.CURP:
+            value = str(value).strip().upper()
+            validate_curp(value)
+            if PatientProfile.objects.filter(curp=value).exclude(user=user).exists():
+                raise ValidationError(_("A patient with this CURP already exists."))
+        else:
+            raise ValidationError(_("Choose one of the options."))
+    except ValidationError as error:
+        raise InvalidRectification(" ".join(error.messages)) from error
+    details[field] = value
+    if details["curp"]:
+        problems = curp_disagreements(details["curp"], date_of_birth=details["date_of_birth"], sex=details["sex"])
+        if problems:
+            raise InvalidRectification(" ".join(str(message) for message in problems.values()))
+    return value

@@ -11,6 +11,10 @@ per account, address and user agent) and never reset by a success:
 
 Each count covers the cool-off window (``AXES_COOLOFF_TIME``) before the attempt.
 Sign-up is limited per address in the cache: ``SIGNUPS_PER_HOUR_PER_ADDRESS``.
+Password reset requests per address and per email (``PASSWORD_RESETS_PER_HOUR_PER_ADDRESS``,
+``PASSWORD_RESETS_PER_HOUR_PER_EMAIL``), whether or not the email has an account.
+Wrong current passwords on the change-password page count per account like
+login failures: ``AXES_FAILURE_LIMIT`` per ``AXES_COOLOFF_TIME``.
 """
 
 import hashlib
@@ -193,6 +197,51 @@ def release_signup(request):
 
 def _signup_key(request, window):
     return f"throttle:signup:{_digest(client_ip(request) or '')}:{window}"
+
+
+def claim_password_reset(request, email):
+    """Count one reset request for the client's address and for ``email``; None when allowed, else when
+    the busier of the two may ask again. Unknown emails count the same: the answer reveals nothing."""
+    window = int(current_time() // SIGNUP_WINDOW_SECONDS)
+    counters = [
+        (
+            f"throttle:reset-address:{_digest(client_ip(request) or '')}:{window}",
+            settings.PASSWORD_RESETS_PER_HOUR_PER_ADDRESS,
+        ),
+        (
+            f"throttle:reset-email:{_digest(UserManager.normalize_email(email))}:{window}",
+            settings.PASSWORD_RESETS_PER_HOUR_PER_EMAIL,
+        ),
+    ]
+    claimed = []
+    for key, limit in counters:
+        cache.add(key, 0, timeout=SIGNUP_WINDOW_SECONDS + 60)
+        if cache.incr(key) > limit:
+            for taken in [*claimed, key]:
+                cache.decr(taken)
+            return datetime.fromtimestamp((window + 1) * SIGNUP_WINDOW_SECONDS, UTC)
+        claimed.append(key)
+    return None
+
+
+def password_change_refused_until(user):
+    """When ``user`` may try their current password again on the change page, or None if they may now."""
+    window_seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    window = int(current_time() // window_seconds)
+    if (cache.get(_password_change_key(user, window)) or 0) < settings.AXES_FAILURE_LIMIT:
+        return None
+    return datetime.fromtimestamp((window + 1) * window_seconds, UTC)
+
+
+def count_password_change_failure(user):
+    window_seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    key = _password_change_key(user, int(current_time() // window_seconds))
+    cache.add(key, 0, timeout=window_seconds + 60)
+    cache.incr(key)
+
+
+def _password_change_key(user, window):
+    return f"throttle:password-change:{user.pk}:{window}"
 
 
 def _digest(text):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
     path("accounts/", include("accounts.urls")),
+    path("desk/rectifications/", include("accounts.desk_urls")),
     path("", include("scheduling.urls")),
     path("", include("records.urls")),
     path("", include("waitlist.urls")),

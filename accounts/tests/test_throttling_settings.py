@@ -7,7 +7,14 @@ from medly.tests.test_production_settings import run_manage
 
 @pytest.mark.parametrize(
     "name",
-    ["AXES_FAILURE_LIMIT", "AXES_IP_FAILURE_LIMIT", "LOGIN_ACCOUNT_INTERVAL_SECONDS", "SIGNUPS_PER_HOUR_PER_ADDRESS"],
+    [
+        "AXES_FAILURE_LIMIT",
+        "AXES_IP_FAILURE_LIMIT",
+        "LOGIN_ACCOUNT_INTERVAL_SECONDS",
+        "SIGNUPS_PER_HOUR_PER_ADDRESS",
+        "PASSWORD_RESETS_PER_HOUR_PER_ADDRESS",
+        "PASSWORD_RESETS_PER_HOUR_PER_EMAIL",
+    ],
 )
 def test_a_throttling_limit_below_one_refuses_to_start(name):
     result = run_manage("check", **{name: "0"})
