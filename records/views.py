@@ -315,13 +315,18 @@ def add_addendum(request, patient_id, encounter_id):
         messages.error(request, _("An addendum needs a reason and a text."))
         return redirect("records:patient_record", patient_id=patient.pk)
     addendum_id = form.cleaned_data["addendum_id"] or repository.new_encounter_id()
-    added = services.add_addendum(
+    outcome = services.add_addendum(
         doctor=request.user, patient_id=patient.pk, encounter_id=encounter_id, addendum_id=addendum_id,
         reason=form.cleaned_data["reason"], text=form.cleaned_data["text"], ip_address=audit.client_address(request),
         note_author=encounter.get("author"),
     )
-    if added:
+    if outcome == services.AddendumOutcome.ADDED:
         messages.success(request, _("Addendum added."))
+    elif outcome == services.AddendumOutcome.WAITING:
+        messages.warning(request, _(
+            "Your addendum is saved safely. The records store is not answering right now, so it will appear "
+            "under the note as soon as the store is back."
+        ))
     else:
         messages.info(request, _("This addendum was already added."))
     return redirect("records:patient_record", patient_id=patient.pk)
