@@ -458,14 +458,9 @@ def final_encounters_by_patient():
             yield _public(document)
 
 
-def unlinked_patient_ids():
-    """Patients with a final encounter or an addendum that has no chain link yet (from before the chain)."""
-    query = {
-        "state": "final",
-        "$or": [{"chain": {"$exists": False}}, {"addenda": {"$elemMatch": {"chain": {"$exists": False}}}}],
-    }
+def patients_with_final_encounters():
     with _translate_errors():
-        return sorted({document["patient_id"] for document in _encounters().find(query, {"patient_id": 1})})
+        return sorted({document["patient_id"] for document in _encounters().find({"state": "final"}, {"patient_id": 1})})
 
 
 def set_encounter_link(*, encounter_id, chain):

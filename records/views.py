@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from medly.parsing import parse_int
-from records import audit, coordinator, permissions, queries, repository, services
+from records import audit, coordinator, integrity, permissions, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
@@ -240,6 +240,8 @@ def _record_page(request, patient):
         ip_address=audit.client_address(request), page=page_number,
     )
     pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
+    # Before the loop below adds display-only fields to the encounters it checks.
+    chain_status = integrity.verify_record(patient.pk, shown=encounters)
     may_edit_record = permissions.may_edit_record(request.user, patient.pk)
     may_add_addendum = permissions.may_add_addendum(request.user, patient.pk)
     for encounter in encounters:
@@ -259,6 +261,8 @@ def _record_page(request, patient):
         "clinic": ClinicDetails.current(),
         "may_edit_record": may_edit_record,
         "may_add_addendum": may_add_addendum,
+        "chain_status": chain_status,
+        "may_see_integrity_details": permissions.may_see_integrity_details(request.user),
         "record_form": RecordForm(initial={
             "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
             # A record still waiting in the log will be created as version 1 with these values.
