@@ -35,12 +35,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bson import ObjectId
-from django.db import IntegrityError, transaction
 
 from records.models import GENESIS_HASH, RecordChainHead
 
 __all__ = ["ADDENDUM", "ENCOUNTER", "GENESIS_HASH", "Link", "addendum_content", "append", "canonical_json",
-           "encounter_content", "entry_hash", "lock_head"]
+           "encounter_content", "ensure_head", "entry_hash", "lock_head"]
 
 ENCOUNTER = "encounter"
 ADDENDUM = "addendum"
@@ -142,16 +141,18 @@ def link_after(*, sequence, previous_hash, kind, content):
     ))
 
 
+def ensure_head(patient_id):
+    """Before the writer's transaction: the patient's head row exists, so that writers only ever lock it.
+
+    Created in a transaction of its own: two writers creating it inside their
+    own transactions would both wait on the new row's key and then deadlock
+    taking its lock.
+    """
+    RecordChainHead.objects.get_or_create(patient_id=patient_id)
+
+
 def lock_head(patient_id):
-    """Inside the caller's transaction: the patient's chain head, locked until it ends (created if missing)."""
-    head = RecordChainHead.objects.select_for_update().filter(patient_id=patient_id).first()
-    if head is not None:
-        return head
-    try:
-        with transaction.atomic():
-            RecordChainHead.objects.create(patient_id=patient_id)
-    except IntegrityError:
-        pass  # created meanwhile by another writer; its row lock is what we wait for next
+    """Inside the caller's transaction: the patient's chain head (see ensure_head), locked until it ends."""
     return RecordChainHead.objects.select_for_update().get(patient_id=patient_id)
 
 

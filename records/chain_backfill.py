@@ -23,6 +23,7 @@ def link_unlinked_entries(patient_id):
     the next run links the same entries again in the same order after the same
     head, so with the same hashes. check_consistency reports such links until then.
     """
+    chain.ensure_head(patient_id)
     with transaction.atomic(durable=True):
         head = chain.lock_head(patient_id)
         stored = integrity.entries_of(repository.chain_documents(patient_id=patient_id))

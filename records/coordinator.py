@@ -307,6 +307,7 @@ def _encounter_content(operation):
 
 def _commit(operation):
     content = _encounter_content(operation)
+    chain.ensure_head(operation.patient_id)
     with transaction.atomic(durable=True):
         completed = Appointment.objects.filter(pk=operation.appointment_id, status=AppointmentStatus.CLOSING).update(
             status=AppointmentStatus.COMPLETED, encounter_id=operation.encounter_id
@@ -384,6 +385,7 @@ def log_addendum(*, doctor, patient_id, encounter_id, addendum, audit_detail, ip
     """
     now = timezone.now()
     content = chain.addendum_content(addendum, encounter_id=encounter_id, patient_id=patient_id)
+    chain.ensure_head(patient_id)
     try:
         with transaction.atomic(durable=True):
             head = chain.lock_head(patient_id)
