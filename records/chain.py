@@ -38,8 +38,19 @@ from bson import ObjectId
 
 from records.models import GENESIS_HASH, RecordChainHead
 
-__all__ = ["ADDENDUM", "ENCOUNTER", "GENESIS_HASH", "Link", "addendum_content", "append", "canonical_json",
-           "encounter_content", "ensure_head", "entry_hash", "lock_head"]
+__all__ = [
+    "ADDENDUM",
+    "ENCOUNTER",
+    "GENESIS_HASH",
+    "Link",
+    "addendum_content",
+    "append",
+    "canonical_json",
+    "encounter_content",
+    "ensure_head",
+    "entry_hash",
+    "lock_head",
+]
 
 ENCOUNTER = "encounter"
 ADDENDUM = "addendum"
@@ -136,9 +147,9 @@ def addendum_content(addendum, *, encounter_id, patient_id):
 def link_after(*, sequence, previous_hash, kind, content):
     """The link of an entry placed right after the entry at ``sequence`` whose hash is ``previous_hash``."""
     sequence += 1
-    return Link(sequence, previous_hash, entry_hash(
-        kind=kind, content=content, sequence=sequence, previous_hash=previous_hash
-    ))
+    return Link(
+        sequence, previous_hash, entry_hash(kind=kind, content=content, sequence=sequence, previous_hash=previous_hash)
+    )
 
 
 def ensure_head(patient_id):

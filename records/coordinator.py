@@ -426,7 +426,8 @@ def _write_addendum(operation):
     addendum = {**operation.payload, "created_at": datetime.fromisoformat(operation.payload["created_at"])}
     link = chain.operation_link(operation)
     added = repository.add_addendum(
-        encounter_id=operation.encounter_id, patient_id=operation.patient_id,
+        encounter_id=operation.encounter_id,
+        patient_id=operation.patient_id,
         addendum={**addendum, "chain": link.as_document()},
     )
     if not added and not repository.has_addendum(encounter_id=operation.encounter_id, addendum_id=addendum["id"]):

@@ -81,16 +81,29 @@ def entries_of(encounters):
     """The chain entries held in MongoDB encounter documents (public form, ``id``): each encounter and its addenda."""
     entries = []
     for encounter in encounters:
-        entries.append(Entry(
-            chain.ENCOUNTER, encounter["id"], encounter["id"], encounter.get("created_at"),
-            chain.encounter_content(encounter), Link.from_document(encounter.get("chain")),
-        ))
+        entries.append(
+            Entry(
+                chain.ENCOUNTER,
+                encounter["id"],
+                encounter["id"],
+                encounter.get("created_at"),
+                chain.encounter_content(encounter),
+                Link.from_document(encounter.get("chain")),
+            )
+        )
         for addendum in encounter.get("addenda") or []:
-            entries.append(Entry(
-                chain.ADDENDUM, str(addendum.get("id")), encounter["id"], addendum.get("created_at"),
-                chain.addendum_content(addendum, encounter_id=encounter["id"], patient_id=encounter.get("patient_id")),
-                Link.from_document(addendum.get("chain")),
-            ))
+            entries.append(
+                Entry(
+                    chain.ADDENDUM,
+                    str(addendum.get("id")),
+                    encounter["id"],
+                    addendum.get("created_at"),
+                    chain.addendum_content(
+                        addendum, encounter_id=encounter["id"], patient_id=encounter.get("patient_id")
+                    ),
+                    Link.from_document(addendum.get("chain")),
+                )
+            )
     return entries
 
 
@@ -99,11 +112,25 @@ def log_entry(operation):
     payload = {**operation.payload, "created_at": datetime.fromisoformat(operation.payload["created_at"])}
     if operation.kind == OperationKind.ADD_ADDENDUM:
         content = chain.addendum_content(payload, encounter_id=operation.encounter_id, patient_id=operation.patient_id)
-        return Entry(chain.ADDENDUM, payload["id"], operation.encounter_id, payload["created_at"], content,
-                     chain.operation_link(operation), from_log=True)
+        return Entry(
+            chain.ADDENDUM,
+            payload["id"],
+            operation.encounter_id,
+            payload["created_at"],
+            content,
+            chain.operation_link(operation),
+            from_log=True,
+        )
     content = chain.encounter_content({**payload, "_id": operation.encounter_id})
-    return Entry(chain.ENCOUNTER, operation.encounter_id, operation.encounter_id, payload["created_at"], content,
-                 chain.operation_link(operation), from_log=True)
+    return Entry(
+        chain.ENCOUNTER,
+        operation.encounter_id,
+        operation.encounter_id,
+        payload["created_at"],
+        content,
+        chain.operation_link(operation),
+        from_log=True,
+    )
 
 
 def _in_flight():
@@ -227,8 +254,12 @@ def _shown_break(shown, head):
 
 def find_chain_breaks():
     """One line per patient whose chain no longer verifies, naming its first broken entry."""
-    heads = dict((patient_id, (sequence, last_hash)) for patient_id, sequence, last_hash in
-                 RecordChainHead.objects.values_list("patient_id", "sequence", "last_hash"))
+    heads = dict(
+        (patient_id, (sequence, last_hash))
+        for patient_id, sequence, last_hash in RecordChainHead.objects.values_list(
+            "patient_id", "sequence", "last_hash"
+        )
+    )
     logged = defaultdict(list)
     for operation in _in_flight():
         logged[operation.patient_id].append(log_entry(operation))
@@ -270,7 +301,11 @@ def describe(patient_id, broken):
         return f"{prefix}: {where} is missing{missing}{after}"
     if broken.problem == Problem.HEAD:
         newest = f" ({name(broken.entry)})" if broken.entry else ""
-        return (f"{prefix}: the newest entry is entry {broken.sequence}{newest}, but the head in MySQL is entry "
-                f"{head_sequence} with hash {head_hash}")
-    return (f"{prefix}: {name(broken.entry)} is not in the chain (written outside Medly, or from before the "
-            "chain: run manage.py build_record_chains)")
+        return (
+            f"{prefix}: the newest entry is entry {broken.sequence}{newest}, but the head in MySQL is entry "
+            f"{head_sequence} with hash {head_hash}"
+        )
+    return (
+        f"{prefix}: {name(broken.entry)} is not in the chain (written outside Medly, or from before the "
+        "chain: run manage.py build_record_chains)"
+    )

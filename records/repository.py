@@ -460,7 +460,9 @@ def final_encounters_by_patient():
 
 def patients_with_final_encounters():
     with _translate_errors():
-        return sorted({document["patient_id"] for document in _encounters().find({"state": "final"}, {"patient_id": 1})})
+        return sorted(
+            {document["patient_id"] for document in _encounters().find({"state": "final"}, {"patient_id": 1})}
+        )
 
 
 def set_encounter_link(*, encounter_id, chain):

@@ -17,7 +17,14 @@ from medly.text import fold_for_search
 from records import audit, coordinator, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
 
-__all__ = ["AddendumOutcome", "RecordChanged", "RecordNotReady", "add_addendum", "allergy_warnings", "update_blood_type_and_allergies"]
+__all__ = [
+    "AddendumOutcome",
+    "RecordChanged",
+    "RecordNotReady",
+    "add_addendum",
+    "allergy_warnings",
+    "update_blood_type_and_allergies",
+]
 
 
 def allergy_warnings(prescription, allergies):

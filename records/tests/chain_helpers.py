@@ -28,8 +28,12 @@ class History:
 def add_addendum(appointment, encounter_id, *, text="500 mg, not 50 mg."):
     addendum_id = repository.new_encounter_id()
     outcome = services.add_addendum(
-        doctor=appointment.doctor, patient_id=appointment.patient_id, encounter_id=encounter_id,
-        addendum_id=addendum_id, reason="Wrong dose", text=text,
+        doctor=appointment.doctor,
+        patient_id=appointment.patient_id,
+        encounter_id=encounter_id,
+        addendum_id=addendum_id,
+        reason="Wrong dose",
+        text=text,
     )
     return addendum_id, outcome
 

@@ -12,12 +12,16 @@ from hypothesis import strategies as st
 from records import chain
 
 # MongoDB keeps milliseconds, so the canonical form does too: generated times carry no more.
-times = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
-).map(lambda moment: moment.replace(microsecond=moment.microsecond // 1000 * 1000))
+times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)).map(
+    lambda moment: moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+)
 leaves = (
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30) | times
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+    | times
 )
 values = st.recursive(
     leaves,
@@ -96,12 +100,17 @@ def test_adding_or_removing_a_field_changes_the_hash(content, key, value):
 
 @given(contents)
 def test_the_position_the_previous_hash_and_the_kind_are_covered_too(content):
-    assert len({
-        hash_of(content),
-        hash_of(content, sequence=4),
-        hash_of(content, previous_hash="cd" * 32),
-        hash_of(content, kind=chain.ADDENDUM),
-    }) == 4
+    assert (
+        len(
+            {
+                hash_of(content),
+                hash_of(content, sequence=4),
+                hash_of(content, previous_hash="cd" * 32),
+                hash_of(content, kind=chain.ADDENDUM),
+            }
+        )
+        == 4
+    )
 
 
 def encounter_document(**overrides):
@@ -114,8 +123,9 @@ def encounter_document(**overrides):
         "created_at": datetime(2026, 12, 6, 15, 30, 1, 123000, tzinfo=UTC),
         "diagnosis": "Faringitis aguda",
         "vitals": {"weight_kg": 70.0, "systolic": 120},
-        "prescription": [{"drug": "Paracetamol", "dose": "500 mg", "route": "oral", "frequency": "c/8 h",
-                          "duration": "3 días"}],
+        "prescription": [
+            {"drug": "Paracetamol", "dose": "500 mg", "route": "oral", "frequency": "c/8 h", "duration": "3 días"}
+        ],
         "state": "final",
         "addenda": [],
         **overrides,
@@ -124,9 +134,11 @@ def encounter_document(**overrides):
 
 def test_state_addenda_and_the_link_itself_are_not_covered():
     content = chain.encounter_content(encounter_document())
-    later = chain.encounter_content(encounter_document(
-        state="pending", addenda=[{"id": "x"}], chain={"sequence": 1, "previous_hash": "0", "hash": "1"}
-    ))
+    later = chain.encounter_content(
+        encounter_document(
+            state="pending", addenda=[{"id": "x"}], chain={"sequence": 1, "previous_hash": "0", "hash": "1"}
+        )
+    )
 
     assert later == content
     assert "state" not in content and "addenda" not in content and "chain" not in content
@@ -141,8 +153,14 @@ def test_the_encounter_id_is_covered_as_hex_whichever_form_it_comes_in():
 
 
 def test_an_addendum_covers_its_encounter_and_patient():
-    addendum = {"id": "a1", "author_id": 2, "author_name": "Ana", "reason": "Dosis", "text": "500 mg",
-                "created_at": datetime(2026, 12, 6, tzinfo=UTC)}
+    addendum = {
+        "id": "a1",
+        "author_id": 2,
+        "author_name": "Ana",
+        "reason": "Dosis",
+        "text": "500 mg",
+        "created_at": datetime(2026, 12, 6, tzinfo=UTC),
+    }
     content = chain.addendum_content(addendum, encounter_id=ObjectId("65f1c0ffee0000000000abcd"), patient_id=3)
 
     assert (content["encounter_id"], content["patient_id"]) == ("65f1c0ffee0000000000abcd", 3)

@@ -80,7 +80,9 @@ def test_an_edit_whose_hash_was_recomputed_breaks_the_link_of_the_next_entry():
     document = encounters().find_one({"_id": oid(history.first_encounter)})
     document["diagnosis"] = "Something else"
     forged = chain.entry_hash(
-        kind=chain.ENCOUNTER, content=chain.encounter_content(document), sequence=1,
+        kind=chain.ENCOUNTER,
+        content=chain.encounter_content(document),
+        sequence=1,
         previous_hash=chain.GENESIS_HASH,
     )
     encounters().update_one({"_id": document["_id"]}, {"$set": {"diagnosis": "Something else", "chain.hash": forged}})
@@ -142,8 +144,9 @@ def test_an_entry_appended_behind_medlys_back_is_reported_against_the_head():
     document = encounters().find_one({"_id": oid(history.second_encounter)})
     head_sequence, head_hash = head_of(history.patient_id)
     forged = {**document, "_id": oid(repository.new_encounter_id()), "appointment_id": 999_999, "diagnosis": "Fake"}
-    link = chain.link_after(sequence=head_sequence, previous_hash=head_hash, kind=chain.ENCOUNTER,
-                            content=chain.encounter_content(forged))
+    link = chain.link_after(
+        sequence=head_sequence, previous_hash=head_hash, kind=chain.ENCOUNTER, content=chain.encounter_content(forged)
+    )
     encounters().insert_one({**forged, "chain": link.as_document()})
 
     breaks = find_chain_breaks()

@@ -1,14 +1,11 @@
 """The record chain stays valid through every crash and outage the coordinator already survives."""
 
-import subprocess
-import sys
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError
 
-from conftest import ROOT, EmbeddedMongo
 from records import chain, coordinator, repository, services
 from records.models import Operation, OperationState
 from records.tests.chain_helpers import add_addendum, another_appointment, assert_chain_valid, patient_with_history
@@ -16,36 +13,6 @@ from records.tests.helpers import consultation_payload
 from records.tests.test_coordinator import ProcessDied, claims_run_out, dying_at, patched_step
 
 pytestmark = pytest.mark.django_db
-
-
-class PersistentMongo(EmbeddedMongo):
-    """The embedded server over a SQLite file: what it held is still there after a restart, as with mongod."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "embedded_mongo", "--port", str(self.port),
-             "--path", str(self.path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        line = self.process.stdout.readline()
-        if "listening" not in line:
-            self.stop()
-            raise RuntimeError(f"embedded MongoDB did not start: {line!r}")
-        return self
-
-
-@pytest.fixture
-def persistent_mongo(settings, tmp_path):
-    server = PersistentMongo(tmp_path / "mongo.sqlite3").start()
-    settings.MONGO_URI = server.uri
-    repository.ensure_indexes()
-    yield server
-    server.stop()
-    repository.close_client()
 
 
 def reconcile():
@@ -96,7 +63,8 @@ def test_a_close_mongodb_refuses_takes_no_place_in_the_chain():
 
     with pytest.raises(coordinator.ConsultationRejected):
         coordinator.close_consultation(
-            appointment_id=another_appointment(history.first).pk, doctor=history.first.doctor,
+            appointment_id=another_appointment(history.first).pk,
+            doctor=history.first.doctor,
             payload=consultation_payload(diagnosis="x" * 5000),
         )
 
@@ -230,8 +198,12 @@ def test_a_repeated_addendum_submit_takes_one_place_in_the_chain():
 
     def submit():
         return services.add_addendum(
-            doctor=history.first.doctor, patient_id=history.patient_id, encounter_id=history.second_encounter,
-            addendum_id=addendum_id, reason="Wrong dose", text="500 mg.",
+            doctor=history.first.doctor,
+            patient_id=history.patient_id,
+            encounter_id=history.second_encounter,
+            addendum_id=addendum_id,
+            reason="Wrong dose",
+            text="500 mg.",
         )
 
     assert [submit(), submit()] == [services.AddendumOutcome.ADDED, services.AddendumOutcome.ALREADY_ADDED]
