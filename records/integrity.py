@@ -76,6 +76,13 @@ class ChainStatus:
     def verified(self):
         return self.broken is None
 
+    @property
+    def changed_entry_id(self):
+        """The id of the entry whose content no longer gives its hash, if that is what broke the chain."""
+        if self.broken is not None and self.broken.problem == Problem.CONTENT:
+            return self.broken.entry.id
+        return None
+
 
 def entries_of(encounters):
     """The chain entries held in MongoDB encounter documents (public form, ``id``): each encounter and its addenda."""

@@ -29,7 +29,7 @@ def open_record(page, user, language, path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("language", ["en", "es-mx"])
 def test_the_doctor_reads_that_the_record_is_verified(page, language):
     history = patient_with_history()
 
@@ -40,7 +40,7 @@ def test_the_doctor_reads_that_the_record_is_verified(page, language):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("language", ["en", "es-mx"])
 def test_a_changed_note_is_named_to_the_doctor_on_a_phone(phone_page, language):
     history = patient_with_history()
     repository._encounters().update_one(
@@ -64,11 +64,11 @@ def test_the_patient_is_told_without_the_staffs_details(phone_page):
         {"_id": ObjectId(history.second_encounter)}, {"$set": {"diagnosis": "Changed behind Medly's back"}}
     )
 
-    open_record(phone_page, history.first.patient, "es", "/me/record/")
+    open_record(phone_page, history.first.patient, "es-mx", "/me/record/")
 
     message = (
         "This record did not pass its integrity check. The clinic's staff can see the details; "
         "please mention it at your next visit."
     )
-    expect(phone_page.get_by_role("alert").filter(has_text=text(message, "es"))).to_be_visible()
-    check_page(phone_page, "record-chain-broken-patient-phone-es")
+    expect(phone_page.get_by_role("alert").filter(has_text=text(message, "es-mx"))).to_be_visible()
+    check_page(phone_page, "record-chain-broken-patient-phone-es-mx")

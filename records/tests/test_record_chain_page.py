@@ -68,6 +68,8 @@ def test_a_changed_note_is_named_to_the_doctor_and_flagged_to_the_patient(client
     assert "Integrity warning: this record no longer matches the signed chain Medly keeps of it." in staff_page
     assert f"(entry 2, consultation {history.second_encounter})" in staff_page
     assert "Its content was changed after it was signed." in staff_page
+    assert staff_page.count("Changed after it was signed") == 1  # the note itself is marked
+    assert staff_page.index("Changed after it was signed") > staff_page.index("Something else") - 400
     assert "Record verified" not in staff_page
     assert "This record did not pass its integrity check." in patient_page
     assert "Integrity warning" not in patient_page
