@@ -111,7 +111,7 @@ def test_mongodb_stopped_during_the_finalize_then_restarted_leaves_a_valid_chain
 
 def test_a_store_that_lost_the_pending_document_gets_it_again_with_the_same_link(stoppable_mongo):
     # The memory engine comes back empty: only the log can write the note again, with the hash it was given.
-    appointment, _ = patient_with_history().first, None
+    appointment = patient_with_history().first
 
     def stop_first(finalize, **kwargs):
         stoppable_mongo.stop()

@@ -5,7 +5,8 @@ from bson import ObjectId
 from django.core.cache import cache
 from django.utils import translation
 
-from records import integrity, repository
+from accounts.tests.factories import PatientFactory
+from records import chain, integrity, repository
 from records.tests.chain_helpers import add_addendum, another_appointment, check_consistency, patient_with_history
 from records.tests.view_helpers import closed_encounter, record_url
 
@@ -34,7 +35,6 @@ def test_the_doctor_and_the_patient_see_the_record_verified_with_its_entries(cli
 
 def test_it_says_so_in_spanish(client):
     history = patient_with_history()
-    history.first.patient.language = "es"
 
     with translation.override("es"):
         client.force_login(history.first.patient)
@@ -50,8 +50,6 @@ def test_a_record_without_entries_claims_nothing(client):
     page = page_of(client, other.doctor, record_url(appointment.patient_id))
 
     assert "Record verified: 1 entry." in page
-    from accounts.tests.factories import PatientFactory
-
     patient = PatientFactory()
     repository.create_patient_record(patient_id=patient.pk, blood_type="", allergies=[])
     assert "Record verified" not in page_of(client, patient, "/me/record/")
@@ -116,8 +114,6 @@ def test_a_change_to_an_older_entry_not_on_the_page_waits_for_the_full_check(cli
         closed_encounter(another_appointment(first), diagnosis=f"Visit {number}")
     page_of(client, first.doctor, record_url(first.patient_id))
     document = repository._encounters().find_one({"_id": ObjectId(oldest)})
-    from records import chain
-
     forged = chain.entry_hash(
         kind=chain.ENCOUNTER,
         content=chain.encounter_content({**document, "notes": "x"}),
