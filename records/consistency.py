@@ -1,9 +1,10 @@
-"""Every way MySQL and MongoDB can disagree about records and consultations."""
+"""Every way MySQL and MongoDB can disagree about records and consultations, and every broken record chain."""
 
 from collections import Counter
 
 from accounts.models import Role, User
 from records import repository
+from records.integrity import find_chain_breaks
 from records.models import UNFINISHED_STATES, Operation
 from records.operations import operations_needing_attention
 from scheduling.models import Appointment, AppointmentStatus
@@ -75,4 +76,5 @@ def find_disagreements():
             problems.append(f"patient {patient_id} has {count} record documents")
         if patient_id not in patient_ids:
             problems.append(f"record document for patient {patient_id}, who does not exist")
+    problems.extend(find_chain_breaks())
     return problems

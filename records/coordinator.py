@@ -8,8 +8,24 @@ stores"):
 2. write    — MongoDB: the encounter as ``pending`` under the id chosen in step 1.
 3. commit   — MySQL: the appointment ``completed`` with its encounter id; the operation ``committed``.
    Both UPDATEs must change exactly one row, or the transaction is rolled back
-   (``CommitConflict``): the operation is never silently marked done.
-4. finalize — MongoDB: the encounter ``final``; the operation ``done``.
+   (``CommitConflict``): the operation is never silently marked done. In the same
+   transaction the encounter takes its place in the patient's record chain
+   (records/chain.py): the chain head is locked (after the appointment and the
+   operation), the link computed from the payload in the log and kept on the
+   operation row, and the head moved to it.
+4. finalize — MongoDB: the encounter ``final`` with its chain link; the operation ``done``.
+
+The encounter is linked at the commit, not at the prepare: only a prepared
+close can be undone, so an undone close never held a place in the chain and
+never leaves the head pointing at an entry that will not exist; and two closes
+for one patient, prepared in any order, are linked one after the other under
+the head's row lock. The link is still computed before the MongoDB write that
+stores it (finalize), from the log alone, so a rewrite after an outage stores
+the very same hash.
+
+An addendum (``log_addendum``) is committed at once: its operation row, its
+audit event and its place in the chain in one MySQL transaction, then the
+MongoDB write (``write_addendum``), which reconcile repeats until it is done.
 
 Every operation is handled on its own, so one bad operation never holds up
 the others:
@@ -45,7 +61,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Role
-from records import audit, repository
+from records import audit, chain, repository
 from records.exceptions import (
     CommitConflict,
     ConsultationError,
@@ -140,6 +156,8 @@ def _run(operation):
     try:
         if operation.kind == OperationKind.CREATE_RECORD:
             _create_record(operation)
+        elif operation.kind == OperationKind.ADD_ADDENDUM:
+            _write_addendum(operation)
         else:
             if operation.state == OperationState.PREPARED:
                 repository.insert_pending_encounter(
@@ -283,7 +301,13 @@ def _mongo_document(operation):
     return document
 
 
+def _encounter_content(operation):
+    return chain.encounter_content({**_mongo_document(operation), "_id": operation.encounter_id})
+
+
 def _commit(operation):
+    content = _encounter_content(operation)
+    chain.ensure_head(operation.patient_id)
     with transaction.atomic(durable=True):
         completed = Appointment.objects.filter(pk=operation.appointment_id, status=AppointmentStatus.CLOSING).update(
             status=AppointmentStatus.COMPLETED, encounter_id=operation.encounter_id
@@ -296,14 +320,21 @@ def _commit(operation):
                 f"commit changed {completed} appointment row(s) and {committed} operation row(s), not 1 and 1: "
                 f"appointment {operation.appointment_id} is no longer closing or the operation was moved on"
             )
+        link = chain.append(chain.lock_head(operation.patient_id), kind=chain.ENCOUNTER, content=content)
+        Operation.objects.filter(pk=operation.pk).update(**chain.link_fields(link))
     operation.state = OperationState.COMMITTED
+    for field, value in chain.link_fields(link).items():
+        setattr(operation, field, value)
 
 
 def _finalize(operation):
-    if not repository.finalize_encounter(encounter_id=operation.encounter_id):
+    # None for a close committed before the chain existed: build_record_chains links it later.
+    link = chain.operation_link(operation)
+    stored_link = link.as_document() if link else None
+    if not repository.finalize_encounter(encounter_id=operation.encounter_id, chain=stored_link):
         # The pending document is gone (the store lost it): write it again from the log.
         repository.insert_pending_encounter(encounter_id=operation.encounter_id, document=_mongo_document(operation))
-        repository.finalize_encounter(encounter_id=operation.encounter_id)
+        repository.finalize_encounter(encounter_id=operation.encounter_id, chain=stored_link)
     _mark_done(operation, (OperationState.COMMITTED,))
 
 
@@ -340,6 +371,68 @@ def _abort(operation, reason):
     operation.state = OperationState.ABORTED
     operation.last_error = reason[:ERROR_LIMIT]
     return True
+
+
+# --- addenda -------------------------------------------------------------------
+
+
+def log_addendum(*, doctor, patient_id, encounter_id, addendum, audit_detail, ip_address=None):
+    """MySQL, one transaction: the addendum's operation (committed), its audit event and its place in the chain.
+
+    ``addendum`` is the element to push into the encounter's ``addenda`` (id,
+    author, reason, text, created_at). Returns the operation, or None if this
+    addendum id was logged before (a repeated submit): then nothing is written.
+    """
+    now = timezone.now()
+    content = chain.addendum_content(addendum, encounter_id=encounter_id, patient_id=patient_id)
+    chain.ensure_head(patient_id)
+    try:
+        with transaction.atomic(durable=True):
+            head = chain.lock_head(patient_id)
+            if Operation.objects.filter(addendum_id=addendum["id"]).exists():
+                return None
+            link = chain.append(head, kind=chain.ADDENDUM, content=content)
+            operation = Operation.objects.create(
+                kind=OperationKind.ADD_ADDENDUM,
+                state=OperationState.COMMITTED,
+                patient_id=patient_id,
+                encounter_id=encounter_id,
+                addendum_id=addendum["id"],
+                payload={**addendum, "created_at": addendum["created_at"].isoformat()},
+                author=doctor,
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                **chain.link_fields(link),
+            )
+            audit.record(
+                user=doctor,
+                action=audit.ENCOUNTER_ADDENDUM,
+                patient_id=patient_id,
+                encounter_id=encounter_id,
+                ip_address=ip_address,
+                **audit_detail,
+            )
+    except IntegrityError:
+        # The same addendum id under another patient's lock: it is taken, so this one is a repeat too.
+        return None
+    return operation
+
+
+def write_addendum_now(operation_id):
+    """Try to write the logged addendum now; True if it is in MongoDB, False if it waits for reconcile."""
+    return _run(Operation.objects.get(pk=operation_id)) == OperationState.DONE
+
+
+def _write_addendum(operation):
+    addendum = {**operation.payload, "created_at": datetime.fromisoformat(operation.payload["created_at"])}
+    link = chain.operation_link(operation)
+    added = repository.add_addendum(
+        encounter_id=operation.encounter_id,
+        patient_id=operation.patient_id,
+        addendum={**addendum, "chain": link.as_document()},
+    )
+    if not added and not repository.has_addendum(encounter_id=operation.encounter_id, addendum_id=addendum["id"]):
+        raise repository.InvalidRecord(f"encounter {operation.encounter_id} is not a final encounter of this patient")
+    _mark_done(operation, (OperationState.COMMITTED,))
 
 
 # --- reconcile -----------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 class OperationKind(models.TextChoices):
     CREATE_RECORD = "create_record", _("Create a patient's record")
     CLOSE_CONSULTATION = "close_consultation", _("Close a consultation")
+    ADD_ADDENDUM = "add_addendum", _("Add an addendum")
 
 
 class OperationState(models.TextChoices):
@@ -43,7 +44,13 @@ class Operation(models.Model):
         editable=False,
     )
     encounter_id = models.CharField(_("encounter id"), max_length=24, blank=True, default="")
+    # One operation per addendum: a repeated submit cannot put the same addendum in the chain twice.
+    addendum_id = models.CharField(_("addendum id"), max_length=24, null=True, blank=True, unique=True)
     payload = models.JSONField(_("payload"))
+    # The entry's place in the patient's record chain (records/chain.py), set when it is committed.
+    chain_sequence = models.PositiveBigIntegerField(_("chain position"), null=True, blank=True)
+    chain_previous_hash = models.CharField(_("previous entry's hash"), max_length=64, blank=True, default="")
+    chain_hash = models.CharField(_("entry hash"), max_length=64, blank=True, default="")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -65,6 +72,36 @@ class Operation(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.state})"
+
+
+GENESIS_HASH = "0" * 64
+
+
+class RecordChainHead(models.Model):
+    """The newest entry of a patient's record chain, kept in MySQL so that MongoDB alone cannot rewrite it.
+
+    Locked (select_for_update) by every writer that appends to the chain, after
+    the appointment and operation rows it locks: two entries for one patient
+    are linked one after the other, never both after the same head.
+    """
+
+    patient = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    sequence = models.PositiveBigIntegerField(_("entries"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64, default=GENESIS_HASH)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("record chain head")
+        verbose_name_plural = _("record chain heads")
+
+    def __str__(self):
+        return f"{self.patient_id}: {self.sequence} {self.last_hash[:12]}"
 
 
 class AuditEvent(models.Model):

@@ -121,3 +121,8 @@ def name_note_authors(encounter):
         if addendum.get("author_id") != note_author.get("id"):
             addendum["note_author_name"] = note_author.get("name", "")
     return encounter
+
+
+def may_see_integrity_details(user):
+    """Which entry of a record failed its integrity check, and how: for the staff who act on it, not the patient."""
+    return user.is_authenticated and user.role in (Role.DOCTOR, Role.ADMIN)

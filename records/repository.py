@@ -354,9 +354,11 @@ def insert_pending_encounter(*, encounter_id, document):
                 raise InvalidRecord(f"appointment {document['appointment_id']} already has another encounter") from None
 
 
-def finalize_encounter(*, encounter_id):
+def finalize_encounter(*, encounter_id, chain=None):
+    """The encounter ``final``, with its ``chain`` link (records/chain.py) when it has one; False if it is gone."""
+    changes = {"state": "final"} if chain is None else {"state": "final", "chain": chain}
     with _translate_errors():
-        result = _encounters().update_one({"_id": _object_id(encounter_id)}, {"$set": {"state": "final"}})
+        result = _encounters().update_one({"_id": _object_id(encounter_id)}, {"$set": changes})
     return result.matched_count == 1
 
 
@@ -396,29 +398,90 @@ def list_encounter_refs():
         return [_public(document) for document in _encounters().find({}, fields)]
 
 
-def add_addendum(*, encounter_id, patient_id, addendum_id, author_id, author_name, reason, text):
-    """Append an addendum once (a repeated call with the same addendum_id changes nothing)."""
+def check_addendum(*, reason, text):
+    """Refuse an addendum the store would refuse, before anything is written."""
     _check_text("reason", reason, 500, required=True)
     _check_text("text", text, required=True)
-    addendum = {
-        "id": addendum_id,
-        "author_id": author_id,
-        "author_name": author_name,
-        "reason": reason,
-        "text": text,
-        "created_at": timezone.now(),
-    }
+
+
+def add_addendum(*, encounter_id, patient_id, addendum):
+    """Append an addendum to a final encounter once (a repeated call with the same ``id`` changes nothing).
+
+    ``addendum`` holds ``id``, ``author_id``, ``author_name``, ``reason``,
+    ``text``, ``created_at`` and its ``chain`` link. True if it was added now.
+    """
+    check_addendum(reason=addendum.get("reason"), text=addendum.get("text"))
     with _translate_errors():
         result = _encounters().update_one(
             {
                 "_id": _object_id(encounter_id),
                 "patient_id": patient_id,
                 "state": "final",
-                "addenda.id": {"$ne": addendum_id},
+                "addenda.id": {"$ne": addendum["id"]},
             },
             {"$push": {"addenda": addendum}},
         )
     return result.modified_count == 1
+
+
+def has_addendum(*, encounter_id, addendum_id):
+    with _translate_errors():
+        return _encounters().count_documents({"_id": _object_id(encounter_id), "addenda.id": addendum_id}) == 1
+
+
+# --- the record chain (records/chain.py, records/integrity.py) -----------------
+
+
+def chain_documents(*, patient_id, from_sequence=1):
+    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or no link at all.
+
+    From 1 that is every final encounter; later, the few the newest entries are in.
+    """
+    query = {"patient_id": patient_id, "state": "final"}
+    if from_sequence > 1:
+        query["$or"] = [
+            {"chain.sequence": {"$gte": from_sequence}},
+            {"addenda.chain.sequence": {"$gte": from_sequence}},
+        ]
+    with _translate_errors():
+        return [_public(document) for document in _encounters().find(query)]
+
+
+def count_unlinked_entries(*, patient_id):
+    """Final encounters of the patient that lack a chain link or hold an addendum that lacks one."""
+    query = {
+        "patient_id": patient_id,
+        "state": "final",
+        "$or": [{"chain": {"$exists": False}}, {"addenda": {"$elemMatch": {"chain": {"$exists": False}}}}],
+    }
+    with _translate_errors():
+        return _encounters().count_documents(query)
+
+
+def final_encounters_by_patient():
+    """Every final encounter, ordered by patient, for the whole-store chain check."""
+    with _translate_errors():
+        for document in _encounters().find({"state": "final"}).sort([("patient_id", ASCENDING), ("_id", ASCENDING)]):
+            yield _public(document)
+
+
+def patients_with_final_encounters():
+    with _translate_errors():
+        return sorted(
+            {document["patient_id"] for document in _encounters().find({"state": "final"}, {"patient_id": 1})}
+        )
+
+
+def set_encounter_link(*, encounter_id, chain):
+    with _translate_errors():
+        _encounters().update_one({"_id": _object_id(encounter_id), "state": "final"}, {"$set": {"chain": chain}})
+
+
+def set_addendum_link(*, encounter_id, addendum_id, chain):
+    with _translate_errors():
+        _encounters().update_one(
+            {"_id": _object_id(encounter_id), "addenda.id": addendum_id}, {"$set": {"addenda.$.chain": chain}}
+        )
 
 
 def _public(document):

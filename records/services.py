@@ -1,19 +1,30 @@
-"""Clinical writes to the records store alone (the record document, addenda), each audited.
+"""Clinical writes to the records store (the record document, addenda), each audited.
 
-Writes that span MySQL and MongoDB go through coordinator.py instead. These
-write their audit event first, in a durable MySQL transaction of its own, and
+Writes that span MySQL and MongoDB go through coordinator.py: closes, and
+addenda, which take a place in the MySQL-kept record chain. The record edit
+writes its audit event first, in a durable MySQL transaction of its own, and
 only then MongoDB: a MySQL failure can stop the change but never leave it
 unaudited. If the MongoDB write then does not happen, a follow-up event says
 so (``*_not_written``), naming the first one.
 """
 
+from enum import StrEnum
+
 from django.db import transaction
+from django.utils import timezone
 
 from medly.text import fold_for_search
-from records import audit, permissions, repository
+from records import audit, coordinator, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
 
-__all__ = ["RecordChanged", "RecordNotReady", "add_addendum", "allergy_warnings", "update_blood_type_and_allergies"]
+__all__ = [
+    "AddendumOutcome",
+    "RecordChanged",
+    "RecordNotReady",
+    "add_addendum",
+    "allergy_warnings",
+    "update_blood_type_and_allergies",
+]
 
 
 def allergy_warnings(prescription, allergies):
@@ -77,36 +88,48 @@ def update_blood_type_and_allergies(*, doctor, patient_id, blood_type, allergies
         raise
 
 
-def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text, ip_address=None, note_author=None):
-    """Append an addendum to a closed encounter once; False if this addendum_id was already added.
+class AddendumOutcome(StrEnum):
+    ADDED = "added"
+    ALREADY_ADDED = "already_added"
+    # Committed in MySQL (audited, in the chain, in the operation log); reconcile writes it to MongoDB.
+    WAITING = "waiting"
 
+
+def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text, ip_address=None, note_author=None):
+    """Append an addendum to a closed encounter once, as the next entry of the patient's record chain.
+
+    MySQL first (coordinator.log_addendum: operation, audit event and chain
+    head in one transaction), then MongoDB; if MongoDB cannot take it now, or
+    MySQL fails after it did, reconcile finishes it from the log.
     ``note_author`` is the encounter's author ({"id", "name"}): the audit event names both.
     """
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient_id)
-    if encounter is not None and any(a.get("id") == addendum_id for a in encounter.get("addenda", [])):
-        return False
-    intent = _audit_intent(
-        user=doctor,
-        action=audit.ENCOUNTER_ADDENDUM,
+    if encounter is None or encounter["state"] != "final":
+        raise repository.InvalidRecord(f"encounter {encounter_id} is not a final encounter of this patient")
+    if any(a.get("id") == addendum_id for a in encounter.get("addenda", [])):
+        return AddendumOutcome.ALREADY_ADDED
+    repository.check_addendum(reason=reason, text=text)
+    addendum = {
+        "id": addendum_id,
+        "author_id": doctor.pk,
+        "author_name": doctor.get_full_name(),
+        "reason": reason,
+        "text": text,
+        "created_at": timezone.now(),
+    }
+    operation = coordinator.log_addendum(
+        doctor=doctor,
         patient_id=patient_id,
         encounter_id=encounter_id,
+        addendum=addendum,
         ip_address=ip_address,
-        reason=reason,
-        **permissions.addendum_authors(addendum_author=doctor, note_author=note_author),
+        audit_detail={
+            "reason": reason,
+            **permissions.addendum_authors(addendum_author=doctor, note_author=note_author),
+        },
     )
-    try:
-        added = repository.add_addendum(
-            encounter_id=encounter_id,
-            patient_id=patient_id,
-            addendum_id=addendum_id,
-            author_id=doctor.pk,
-            author_name=doctor.get_full_name(),
-            reason=reason,
-            text=text,
-        )
-    except Exception as exc:
-        _audit_not_written(intent, audit.ENCOUNTER_ADDENDUM_NOT_WRITTEN, _describe(exc))
-        raise
-    if not added:
-        _audit_not_written(intent, audit.ENCOUNTER_ADDENDUM_NOT_WRITTEN, "already added, or the encounter is not final")
-    return added
+    if operation is None:
+        return AddendumOutcome.ALREADY_ADDED
+    if coordinator.write_addendum_now(operation.pk):
+        return AddendumOutcome.ADDED
+    return AddendumOutcome.WAITING

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from medly.parsing import parse_int
-from records import audit, coordinator, export, fhir, permissions, queries, repository, services
+from records import audit, coordinator, export, fhir, integrity, permissions, queries, repository, services
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
@@ -266,6 +266,8 @@ def _record_page(request, patient):
         page=page_number,
     )
     pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
+    # Before the loop below adds display-only fields to the encounters it checks.
+    chain_status = integrity.verify_record(patient.pk, shown=encounters)
     may_edit_record = permissions.may_edit_record(request.user, patient.pk)
     may_add_addendum = permissions.may_add_addendum(request.user, patient.pk)
     for encounter in encounters:
@@ -289,6 +291,8 @@ def _record_page(request, patient):
             "may_edit_record": may_edit_record,
             "may_add_addendum": may_add_addendum,
             "export_links": _export_links(request.user, patient),
+            "chain_status": chain_status,
+            "may_see_integrity_details": permissions.may_see_integrity_details(request.user),
             "record_form": RecordForm(
                 initial={
                     "blood_type": record.get("blood_type", ""),
@@ -369,7 +373,7 @@ def add_addendum(request, patient_id, encounter_id):
         messages.error(request, _("An addendum needs a reason and a text."))
         return redirect("records:patient_record", patient_id=patient.pk)
     addendum_id = form.cleaned_data["addendum_id"] or repository.new_encounter_id()
-    added = services.add_addendum(
+    outcome = services.add_addendum(
         doctor=request.user,
         patient_id=patient.pk,
         encounter_id=encounter_id,
@@ -379,8 +383,16 @@ def add_addendum(request, patient_id, encounter_id):
         ip_address=audit.client_address(request),
         note_author=encounter.get("author"),
     )
-    if added:
+    if outcome == services.AddendumOutcome.ADDED:
         messages.success(request, _("Addendum added."))
+    elif outcome == services.AddendumOutcome.WAITING:
+        messages.warning(
+            request,
+            _(
+                "Your addendum is saved safely. The records store is not answering right now, so it will appear "
+                "under the note as soon as the store is back."
+            ),
+        )
     else:
         messages.info(request, _("This addendum was already added."))
     return redirect("records:patient_record", patient_id=patient.pk)
