@@ -12,8 +12,16 @@ from django.db import transaction
 from medly.text import fold_for_search
 from records import audit, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
+from records.models import Cie10Code
 
-__all__ = ["RecordChanged", "RecordNotReady", "add_addendum", "allergy_warnings", "update_blood_type_and_allergies"]
+__all__ = [
+    "RecordChanged",
+    "RecordNotReady",
+    "add_addendum",
+    "allergy_warnings",
+    "load_cie10_codes",
+    "update_blood_type_and_allergies",
+]
 
 
 def allergy_warnings(prescription, allergies):
@@ -110,3 +118,32 @@ def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text,
     if not added:
         _audit_not_written(intent, audit.ENCOUNTER_ADDENDUM_NOT_WRITTEN, "already added, or the encounter is not final")
     return added
+
+
+CIE10_BATCH = 1000
+
+
+def load_cie10_codes(*, entries, overwrite):
+    """Insert catalogue entries in batches; an existing code is updated only when ``overwrite``.
+
+    The DGIS file overwrites (its descriptions and limits are the official ones);
+    the package fills in codes without touching any already there. Either way a
+    second run with the same entries changes nothing. Returns how many codes the
+    catalogue holds afterwards.
+    """
+    rows = [
+        Cie10Code(
+            code=entry.code, description=entry.description,
+            search_text=fold_for_search(f"{entry.code} {entry.code.replace('.', '')} {entry.description}")[:520],
+            sex_limit=entry.sex_limit, min_age_days=entry.min_age_days, max_age_days=entry.max_age_days,
+        )
+        for entry in entries
+    ]
+    conflicts = (
+        {"update_conflicts": True,
+         "update_fields": ["description", "search_text", "sex_limit", "min_age_days", "max_age_days"]}
+        if overwrite else {"ignore_conflicts": True}
+    )
+    with transaction.atomic(durable=True):
+        Cie10Code.objects.bulk_create(rows, batch_size=CIE10_BATCH, **conflicts)
+    return Cie10Code.objects.count()
