@@ -93,6 +93,10 @@ class ConsultationForm(forms.Form):
             self.fields["close_other_day"] = forms.BooleanField(
                 label=_("I am closing the note of this earlier or later visit on another day."), required=False
             )
+        self.order_fields(
+            ["evolution", "physical_exam", "results", *(name for name, *_rest in VITALS), "diagnosis",
+             "diagnosis_code", "cie10_query", "prognosis", "treatment", "notes", "close_other_day"]
+        )
         self.cie10_entry = None
 
     def fields_named(self, names):
