@@ -20,7 +20,8 @@ VITALS = [
 ]
 NOTE_FIELDS = ["evolution", "physical_exam", "results", "prognosis", "treatment", "notes"]
 # Every way a number can be out of bounds or malformed gets the one message that names the range and unit.
-RANGE_ERROR_CODES = ("invalid", "min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits")
+# Django %-formats the messages of the checks that carry parameters (all but "invalid"), so their "%" is doubled.
+RANGE_ERROR_CODES = ("min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits")
 
 
 def _text(label, rows=3, max_length=10_000, required=False, help_text=""):
@@ -52,14 +53,15 @@ def _vital_field(label, unit, minimum, maximum, decimals):
     range_message = str(_("Enter a number between %(minimum)s and %(maximum)s %(unit)s.")) % {
         "minimum": f"{minimum:g}", "maximum": f"{maximum:g}", "unit": unit,
     }
+    error_messages = {"invalid": range_message, **dict.fromkeys(RANGE_ERROR_CODES, range_message.replace("%", "%%"))}
     if decimals:
         return VitalDecimalField(
             label=f"{label} ({unit})", required=False, min_value=minimum, max_value=maximum,
-            decimal_places=decimals, max_digits=5, error_messages=dict.fromkeys(RANGE_ERROR_CODES, range_message),
+            decimal_places=decimals, max_digits=5, error_messages=error_messages,
         )
     return VitalIntegerField(
         label=f"{label} ({unit})", required=False, min_value=minimum, max_value=maximum,
-        error_messages=dict.fromkeys(RANGE_ERROR_CODES, range_message),
+        error_messages=error_messages,
     )
 
 

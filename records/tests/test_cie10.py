@@ -20,7 +20,7 @@ DGIS_SAMPLE = (
     '1,O,O80X,"PARTO ÚNICO ESPONTÁNEO, PRESENTACIÓN CEFÁLICA DE VÉRTICE",MUJER,010A,054A,SI\n'
     "2,N,N40X,HIPERPLASIA DE LA PRÓSTATA,HOMBRE,020A,NO,SI\n"
     "3,P,P073,OTROS RECIÉN NACIDOS PRETÉRMINO,NO,NO,028D,SI\n"
-    "4,J,J069,\"INFECCIÓN AGUDA DE LAS VÍAS RESPIRATORIAS SUPERIORES, NO ESPECIFICADA\",NO,NO,NO,SI\n"
+    '4,J,J069,"INFECCIÓN AGUDA DE LAS VÍAS RESPIRATORIAS SUPERIORES, NO ESPECIFICADA",NO,NO,NO,SI\n'
 )
 
 
@@ -110,8 +110,14 @@ def test_codes_are_read_with_or_without_the_dot(typed, code):
 
 @pytest.mark.parametrize(
     ("query", "first"),
-    [("J06", "J06.9"), ("j069", "J06.9"), ("faringitis aguda", "J02.9"), ("INFECCION VIAS", "J06.9"),
-     ("próstata", "N40"), ("prostata", "N40")],
+    [
+        ("J06", "J06.9"),
+        ("j069", "J06.9"),
+        ("faringitis aguda", "J02.9"),
+        ("INFECCION VIAS", "J06.9"),
+        ("próstata", "N40"),
+        ("prostata", "N40"),
+    ],
 )
 def test_the_search_finds_codes_by_code_or_words_ignoring_accents_and_case(query, first):
     assert first in [entry.code for entry in queries.search_cie10(query)]
@@ -145,7 +151,8 @@ def test_the_search_route_refuses_everyone_but_doctors(client, who):
 @pytest.fixture
 def appointment():
     return appointment_with_record(
-        slot__starts_at=starting_today(), patient__profile__sex="F",
+        slot__starts_at=starting_today(),
+        patient__profile__sex="F",
         patient__profile__date_of_birth=date(1990, 5, 1),
     )
 

@@ -75,8 +75,8 @@ def test_a_valid_note_has_no_error_summary(doctor_client, appointment):
         ("weight_kg", "0.1", "between 0.3 and 400 kg", "entre 0.3 y 400 kg"),
         ("height_cm", "300", "between 20 and 250 cm", "entre 20 y 250 cm"),
         ("systolic", "300", "between 50 and 260 mmHg", "entre 50 y 260 mmHg"),
-        ("heart_rate", "5", "between 20 and 250 beats/min", "entre 20 y 250 latidos/min"),
-        ("respiratory_rate", "99", "between 4 and 80 breaths/min", "entre 4 y 80 respiraciones/min"),
+        ("heart_rate", "5", "between 20 and 250 beats/min", "entre 20 y 250 lat/min"),
+        ("respiratory_rate", "99", "between 4 and 80 breaths/min", "entre 4 y 80 resp/min"),
         ("spo2", "101", "between 50 and 100 %", "entre 50 y 100 %"),
         ("glucose_mg_dl", "5", "between 20 and 800 mg/dL", "entre 20 y 800 mg/dL"),
         ("temperature_c", "warm", "between 30 and 45 °C", "entre 30 y 45 °C"),
@@ -99,9 +99,7 @@ def test_an_out_of_range_vital_names_the_range_and_its_unit_in_both_languages(
 
 
 @pytest.mark.parametrize("lines", [1, 3, 5])
-def test_a_refused_note_keeps_every_prescription_line_with_its_error_on_its_own_line(
-    doctor_client, appointment, lines
-):
+def test_a_refused_note_keeps_every_prescription_line_with_its_error_on_its_own_line(doctor_client, appointment, lines):
     sent = [dict(TWO_LINES[number % 2], drug=f"Fármaco {number}") for number in range(lines)]
     sent[-1] = {**sent[-1], "route": ""}
 
@@ -125,7 +123,8 @@ def test_the_page_shows_the_reason_and_the_last_three_visits_in_a_fixed_number_o
 ):
     for number in range(4):
         earlier = AppointmentFactory(
-            patient=appointment.patient, slot__doctor=appointment.doctor,
+            patient=appointment.patient,
+            slot__doctor=appointment.doctor,
             slot__starts_at=timezone.now() - timedelta(days=40 - number),
         )
         closed_encounter(earlier, diagnosis=f"Visit {number}", diagnosis_code="J06.9")
