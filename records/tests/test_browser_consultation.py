@@ -103,7 +103,8 @@ def test_a_doctor_fixes_the_note_from_the_error_summary_chooses_a_code_reviews_a
             language,
         )
     )
-    expect(page.get_by_role("main")).to_contain_text(f"(CIE-10 {CODE} · {DESCRIPTION})")
+    # The description the catalogue gave the diagnosis is not repeated beside its code.
+    expect(page.get_by_role("main")).to_contain_text(f"{DESCRIPTION} (CIE-10 {CODE})")
     check_page(page, f"{name}-4-review")
     page.get_by_role("button", name=text("Sign and close the consultation", language), exact=True).click()
 
@@ -113,7 +114,7 @@ def test_a_doctor_fixes_the_note_from_the_error_summary_chooses_a_code_reviews_a
         text("The consultation is closed and in the patient's record.", language)
     )
     newest = page.get_by_role("article").first
-    expect(newest).to_contain_text(f"{DESCRIPTION} (CIE-10 {CODE} · {DESCRIPTION})")
+    expect(newest).to_contain_text(f"{DESCRIPTION} (CIE-10 {CODE})")
     expect(newest).to_contain_text("38.4 °C")
     check_page(page, f"{name}-5-record")
     appointment.refresh_from_db()
