@@ -234,3 +234,11 @@ def test_a_diagnosis_that_fits_gives_no_warning(doctor_client, appointment):
 
     assert "is a diagnosis for" not in page.content.decode()
     assert "is not expected at this patient" not in page.content.decode()
+
+
+def test_seed_demo_loads_the_common_codes_with_their_limits(empty_catalogue):
+    call_command("seed_demo", stdout=StringIO())
+
+    assert 100 <= Cie10Code.objects.count() < 200
+    assert Cie10Code.objects.get(code="N40").sex_limit == Cie10Sex.MALE
+    assert Cie10Code.objects.get(code="J02.9").description == "Faringitis aguda, no especificada"

@@ -251,3 +251,24 @@ def test_todays_appointment_closes_without_the_other_day_box(doctor_client, appo
     assert 'name="close_other_day"' not in page
     assert response.status_code == 302
     assert abs(stored_encounter(appointment)["visit_at"] - appointment.starts_at) < timedelta(milliseconds=1)
+
+
+def test_an_allergy_confirmed_before_the_review_is_carried_to_the_signature(doctor_client, appointment):
+    penicillin = {
+        "drug": "Penicilina G benzatínica",
+        "dose": "1 200 000 UI",
+        "route": "intramuscular",
+        "frequency": "single dose",
+        "duration": "1 day",
+    }
+    form = consultation_form(lines=[penicillin], review="1")
+
+    warned = doctor_client.post(consultation_url(appointment), form).content.decode()
+    review = doctor_client.post(consultation_url(appointment), {**form, "confirm_allergy": "1"}).content.decode()
+    carried = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', review))
+    closed = doctor_client.post(consultation_url(appointment), {**carried, "confirm": "1"})
+
+    assert "Allergy warning" in warned and "You are about to sign this note" not in warned
+    assert carried["confirm_allergy"] == "1"
+    assert closed.status_code == 302
+    assert stored_encounter(appointment)["prescription"] == [penicillin]
