@@ -26,7 +26,10 @@ RANGE_ERROR_CODES = ("min_value", "max_value", "max_digits", "max_decimal_places
 
 def _text(label, rows=3, max_length=10_000, required=False, help_text=""):
     return forms.CharField(
-        label=label, required=required, max_length=max_length, widget=forms.Textarea(attrs={"rows": rows}),
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
         help_text=help_text,
     )
 
@@ -51,16 +54,26 @@ class VitalIntegerField(_OneMessage, forms.IntegerField):
 
 def _vital_field(label, unit, minimum, maximum, decimals):
     range_message = str(_("Enter a number between %(minimum)s and %(maximum)s %(unit)s.")) % {
-        "minimum": f"{minimum:g}", "maximum": f"{maximum:g}", "unit": unit,
+        "minimum": f"{minimum:g}",
+        "maximum": f"{maximum:g}",
+        "unit": unit,
     }
     error_messages = {"invalid": range_message, **dict.fromkeys(RANGE_ERROR_CODES, range_message.replace("%", "%%"))}
     if decimals:
         return VitalDecimalField(
-            label=f"{label} ({unit})", required=False, min_value=minimum, max_value=maximum,
-            decimal_places=decimals, max_digits=5, error_messages=error_messages,
+            label=f"{label} ({unit})",
+            required=False,
+            min_value=minimum,
+            max_value=maximum,
+            decimal_places=decimals,
+            max_digits=5,
+            error_messages=error_messages,
         )
     return VitalIntegerField(
-        label=f"{label} ({unit})", required=False, min_value=minimum, max_value=maximum,
+        label=f"{label} ({unit})",
+        required=False,
+        min_value=minimum,
+        max_value=maximum,
         error_messages=error_messages,
     )
 
@@ -74,11 +87,15 @@ class ConsultationForm(forms.Form):
     )
     diagnosis = forms.CharField(label=_("Diagnosis"), max_length=1000)
     diagnosis_code = forms.CharField(
-        label=_("CIE-10 code (optional)"), max_length=8, required=False,
+        label=_("CIE-10 code (optional)"),
+        max_length=8,
+        required=False,
         help_text=_("For example J06.9. Search the catalogue below by code or words."),
     )
     cie10_query = forms.CharField(
-        label=_("Search the CIE-10 catalogue"), max_length=100, required=False,
+        label=_("Search the CIE-10 catalogue"),
+        max_length=100,
+        required=False,
         help_text=_("A code or words of the diagnosis, for example faringitis or J02."),
     )
     prognosis = _text(_("Prognosis"), rows=2)
@@ -96,8 +113,19 @@ class ConsultationForm(forms.Form):
                 label=_("I am closing the note of this earlier or later visit on another day."), required=False
             )
         self.order_fields(
-            ["evolution", "physical_exam", "results", *(name for name, *_rest in VITALS), "diagnosis",
-             "diagnosis_code", "cie10_query", "prognosis", "treatment", "notes", "close_other_day"]
+            [
+                "evolution",
+                "physical_exam",
+                "results",
+                *(name for name, *_rest in VITALS),
+                "diagnosis",
+                "diagnosis_code",
+                "cie10_query",
+                "prognosis",
+                "treatment",
+                "notes",
+                "close_other_day",
+            ]
         )
         self.cie10_entry = None
 
@@ -139,10 +167,13 @@ class ConsultationForm(forms.Form):
         elif systolic is not None and systolic <= diastolic:
             self.add_error("systolic", _("The systolic pressure must be higher than the diastolic."))
         if self.other_day and not cleaned.get("close_other_day"):
-            self.add_error("close_other_day", forms.ValidationError(
-                _("This visit was on %(day)s, not today. Tick the box to confirm that you are closing it now."),
-                params={"day": date_format(self.visit_day, "DATE_FORMAT")},
-            ))
+            self.add_error(
+                "close_other_day",
+                forms.ValidationError(
+                    _("This visit was on %(day)s, not today. Tick the box to confirm that you are closing it now."),
+                    params={"day": date_format(self.visit_day, "DATE_FORMAT")},
+                ),
+            )
         return cleaned
 
     def vitals(self):

@@ -83,7 +83,8 @@ def diagnosis_fit_warnings(entry, profile, *, on_day):
     sex = getattr(profile, "sex", "")
     if entry.sex_limit and sex in (Cie10Sex.FEMALE, Cie10Sex.MALE) and sex != entry.sex_limit:
         warnings.append(
-            _("%(code)s is a diagnosis for women only.") if entry.sex_limit == Cie10Sex.FEMALE
+            _("%(code)s is a diagnosis for women only.")
+            if entry.sex_limit == Cie10Sex.FEMALE
             else _("%(code)s is a diagnosis for men only.")
         )
     born = getattr(profile, "date_of_birth", None)

@@ -323,8 +323,14 @@ def validate_encounter(document):
         raise InvalidRecord("state must be pending or final")
     _check_text("diagnosis", document.get("diagnosis"), 1000, required=True)
     for key in (
-        "diagnosis_code", "diagnosis_code_description", "evolution", "physical_exam", "results", "prognosis",
-        "treatment", "notes",
+        "diagnosis_code",
+        "diagnosis_code_description",
+        "evolution",
+        "physical_exam",
+        "results",
+        "prognosis",
+        "treatment",
+        "notes",
     ):
         _check_text(key, document.get(key, ""))
     if not isinstance(document.get("vitals"), dict):
@@ -390,8 +396,10 @@ def last_encounters(*, patient_id, limit):
     fields = {"_id": 1, "created_at": 1, "visit_at": 1, "diagnosis": 1, "diagnosis_code": 1, "prescription": 1}
     with _translate_errors():
         cursor = (
-            _encounters().find({"patient_id": patient_id, "state": "final"}, fields)
-            .sort("created_at", DESCENDING).limit(limit)
+            _encounters()
+            .find({"patient_id": patient_id, "state": "final"}, fields)
+            .sort("created_at", DESCENDING)
+            .limit(limit)
         )
         return [_public(document) for document in cursor]
 

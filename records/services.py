@@ -133,16 +133,22 @@ def load_cie10_codes(*, entries, overwrite):
     """
     rows = [
         Cie10Code(
-            code=entry.code, description=entry.description,
+            code=entry.code,
+            description=entry.description,
             search_text=fold_for_search(f"{entry.code} {entry.code.replace('.', '')} {entry.description}")[:520],
-            sex_limit=entry.sex_limit, min_age_days=entry.min_age_days, max_age_days=entry.max_age_days,
+            sex_limit=entry.sex_limit,
+            min_age_days=entry.min_age_days,
+            max_age_days=entry.max_age_days,
         )
         for entry in entries
     ]
     conflicts = (
-        {"update_conflicts": True,
-         "update_fields": ["description", "search_text", "sex_limit", "min_age_days", "max_age_days"]}
-        if overwrite else {"ignore_conflicts": True}
+        {
+            "update_conflicts": True,
+            "update_fields": ["description", "search_text", "sex_limit", "min_age_days", "max_age_days"],
+        }
+        if overwrite
+        else {"ignore_conflicts": True}
     )
     with transaction.atomic(durable=True):
         Cie10Code.objects.bulk_create(rows, batch_size=CIE10_BATCH, **conflicts)
