@@ -266,6 +266,8 @@ def _prepare(*, appointment_id, doctor, payload, ip_address):
             "doctor_id": doctor.pk,
             "author": {"id": doctor.pk, "name": doctor.get_full_name()},
             "created_at": now.isoformat(),
+            # The day the patient was seen, which the note is about; created_at stays the time it was signed.
+            "visit_at": appointment.starts_at.isoformat(),
             "addenda": [],
         }
         try:
@@ -298,6 +300,8 @@ def _prepare(*, appointment_id, doctor, payload, ip_address):
 def _mongo_document(operation):
     document = dict(operation.payload)
     document["created_at"] = datetime.fromisoformat(document["created_at"])
+    if "visit_at" in document:
+        document["visit_at"] = datetime.fromisoformat(document["visit_at"])
     return document
 
 

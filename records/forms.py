@@ -1,13 +1,10 @@
-import re
-
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from medly.parsing import parse_int
+from records import queries
 from records.repository import BLOOD_TYPES
-
-# CIE-10 (ICD-10): a letter, two digits, optionally a dot and up to two more characters.
-CIE10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,2})?$")
 
 # (field, label, unit, minimum, maximum, decimals)
 VITALS = [
@@ -18,42 +15,126 @@ VITALS = [
     ("diastolic", _("Diastolic blood pressure"), "mmHg", 20, 160, 0),
     ("heart_rate", _("Heart rate"), _("beats/min"), 20, 250, 0),
     ("respiratory_rate", _("Respiratory rate"), _("breaths/min"), 4, 80, 0),
+    ("spo2", _("Oxygen saturation (SpO₂)"), "%", 50, 100, 0),
+    ("glucose_mg_dl", _("Capillary glucose"), "mg/dL", 20, 800, 0),
 ]
-NOTE_FIELDS = ["evolution", "physical_exam", "prognosis", "treatment", "notes"]
+NOTE_FIELDS = ["evolution", "physical_exam", "results", "prognosis", "treatment", "notes"]
+# Every way a number can be out of bounds or malformed gets the one message that names the range and unit.
+# Django %-formats the messages of the checks that carry parameters (all but "invalid"), so their "%" is doubled.
+RANGE_ERROR_CODES = ("min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits")
 
 
-def _text(label, rows=3, max_length=10_000, required=False):
+def _text(label, rows=3, max_length=10_000, required=False, help_text=""):
     return forms.CharField(
-        label=label, required=required, max_length=max_length, widget=forms.Textarea(attrs={"rows": rows})
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+    )
+
+
+class _OneMessage:
+    """A number field whose several failed checks (range and digits) say the range once, not twice."""
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(list(dict.fromkeys(error.messages))) from None
+
+
+class VitalDecimalField(_OneMessage, forms.DecimalField):
+    pass
+
+
+class VitalIntegerField(_OneMessage, forms.IntegerField):
+    pass
+
+
+def _vital_field(label, unit, minimum, maximum, decimals):
+    range_message = str(_("Enter a number between %(minimum)s and %(maximum)s %(unit)s.")) % {
+        "minimum": f"{minimum:g}",
+        "maximum": f"{maximum:g}",
+        "unit": unit,
+    }
+    error_messages = {"invalid": range_message, **dict.fromkeys(RANGE_ERROR_CODES, range_message.replace("%", "%%"))}
+    if decimals:
+        return VitalDecimalField(
+            label=f"{label} ({unit})",
+            required=False,
+            min_value=minimum,
+            max_value=maximum,
+            decimal_places=decimals,
+            max_digits=5,
+            error_messages=error_messages,
+        )
+    return VitalIntegerField(
+        label=f"{label} ({unit})",
+        required=False,
+        min_value=minimum,
+        max_value=maximum,
+        error_messages=error_messages,
     )
 
 
 class ConsultationForm(forms.Form):
     evolution = _text(_("Evolution (how the patient has been)"))
     physical_exam = _text(_("Physical examination"))
+    results = _text(
+        _("Relevant results (laboratory, imaging, other studies)"),
+        help_text=_("Optional. The results that matter for this visit, with their date."),
+    )
     diagnosis = forms.CharField(label=_("Diagnosis"), max_length=1000)
     diagnosis_code = forms.CharField(
-        label=_("CIE-10 code (optional)"), max_length=8, required=False, help_text=_("For example J06.9")
+        label=_("CIE-10 code (optional)"),
+        max_length=8,
+        required=False,
+        help_text=_("For example J06.9. Search the catalogue below by code or words."),
+    )
+    cie10_query = forms.CharField(
+        label=_("Search the CIE-10 catalogue"),
+        max_length=100,
+        required=False,
+        help_text=_("A code or words of the diagnosis, for example faringitis or J02."),
     )
     prognosis = _text(_("Prognosis"), rows=2)
     treatment = _text(_("Treatment and instructions"))
     notes = _text(_("Notes"), rows=2)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, visit_day=None, today=None, **kwargs):
         super().__init__(*args, **kwargs)
         for name, label, unit, minimum, maximum, decimals in VITALS:
-            field_class = forms.DecimalField if decimals else forms.IntegerField
-            options = {"decimal_places": decimals, "max_digits": 5} if decimals else {}
-            self.fields[name] = field_class(
-                label=f"{label} ({unit})", required=False, min_value=minimum, max_value=maximum, **options
+            self.fields[name] = _vital_field(label, unit, minimum, maximum, decimals)
+        self.visit_day = visit_day
+        self.other_day = visit_day is not None and today is not None and visit_day != today
+        if self.other_day:
+            self.fields["close_other_day"] = forms.BooleanField(
+                label=_("I am closing the note of this earlier or later visit on another day."), required=False
             )
+        self.order_fields(
+            [
+                "evolution",
+                "physical_exam",
+                "results",
+                *(name for name, *_rest in VITALS),
+                "diagnosis",
+                "diagnosis_code",
+                "cie10_query",
+                "prognosis",
+                "treatment",
+                "notes",
+                "close_other_day",
+            ]
+        )
+        self.cie10_entry = None
 
     def fields_named(self, names):
         return [self[name] for name in names]
 
     @property
     def note_fields(self):
-        return self.fields_named(["evolution", "physical_exam"])
+        return self.fields_named(["evolution", "physical_exam", "results"])
 
     @property
     def vital_fields(self):
@@ -61,13 +142,22 @@ class ConsultationForm(forms.Form):
 
     @property
     def plan_fields(self):
-        return self.fields_named(["diagnosis", "diagnosis_code", "prognosis", "treatment", "notes"])
+        return self.fields_named(["prognosis", "treatment", "notes"])
 
     def clean_diagnosis_code(self):
-        code = self.cleaned_data["diagnosis_code"].strip().upper()
-        if code and not CIE10_PATTERN.match(code):
-            raise forms.ValidationError(_("Enter a CIE-10 code such as J06.9, or leave it empty."))
-        return code
+        typed = self.cleaned_data["diagnosis_code"].strip()
+        if not typed:
+            return ""
+        self.cie10_entry = queries.cie10_code(typed)
+        if self.cie10_entry is None:
+            raise forms.ValidationError(
+                _(
+                    "%(code)s is not in the CIE-10 catalogue. Search the catalogue and choose a code, "
+                    "or leave it empty."
+                ),
+                params={"code": typed.upper()},
+            )
+        return self.cie10_entry.code
 
     def clean(self):
         cleaned = super().clean()
@@ -76,6 +166,14 @@ class ConsultationForm(forms.Form):
             self.add_error("diastolic", _("Enter both blood pressure values, or neither."))
         elif systolic is not None and systolic <= diastolic:
             self.add_error("systolic", _("The systolic pressure must be higher than the diastolic."))
+        if self.other_day and not cleaned.get("close_other_day"):
+            self.add_error(
+                "close_other_day",
+                forms.ValidationError(
+                    _("This visit was on %(day)s, not today. Tick the box to confirm that you are closing it now."),
+                    params={"day": date_format(self.visit_day, "DATE_FORMAT")},
+                ),
+            )
         return cleaned
 
     def vitals(self):
@@ -136,6 +234,7 @@ def consultation_payload(form, prescription_formset):
     payload = {name: form.cleaned_data.get(name, "").strip() for name in NOTE_FIELDS}
     payload["diagnosis"] = form.cleaned_data["diagnosis"].strip()
     payload["diagnosis_code"] = form.cleaned_data["diagnosis_code"]
+    payload["diagnosis_code_description"] = form.cie10_entry.description if form.cie10_entry else ""
     payload["vitals"] = form.vitals()
     payload["prescription"] = [line for line in (f.line() for f in prescription_formset) if line]
     return payload

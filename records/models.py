@@ -162,3 +162,34 @@ class ClinicDetails(models.Model):
     @classmethod
     def current(cls):
         return cls.objects.filter(pk=1).first() or cls(name="Medly", address="", legal_owner="")
+
+
+class Cie10Sex(models.TextChoices):
+    ANY = "", _("Any sex")
+    FEMALE = "F", _("Female only")
+    MALE = "M", _("Male only")
+
+
+class Cie10Code(models.Model):
+    """One diagnosis of the CIE-10 catalogue (NOM-024 6.4.2), loaded by ``manage.py load_cie10``.
+
+    The limits come from the DGIS catalogue (LSEX, LINF, LSUP); codes from the
+    ``cie`` package have none. Ages are kept in days so that "28 days" and
+    "10 years" compare on one scale.
+    """
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    description = models.CharField(_("description"), max_length=500)
+    # Code and description folded by medly.text.fold_for_search; written only by services.load_cie10_codes.
+    search_text = models.CharField(max_length=520, editable=False)
+    sex_limit = models.CharField(_("sex limit"), max_length=1, blank=True, default="", choices=Cie10Sex.choices)
+    min_age_days = models.PositiveIntegerField(_("lower age limit (days)"), null=True, blank=True)
+    max_age_days = models.PositiveIntegerField(_("upper age limit (days)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CIE-10 code")
+        verbose_name_plural = _("CIE-10 codes")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.description}"

@@ -322,7 +322,16 @@ def validate_encounter(document):
     if document.get("state") not in ("pending", "final"):
         raise InvalidRecord("state must be pending or final")
     _check_text("diagnosis", document.get("diagnosis"), 1000, required=True)
-    for key in ("diagnosis_code", "evolution", "physical_exam", "prognosis", "treatment", "notes"):
+    for key in (
+        "diagnosis_code",
+        "diagnosis_code_description",
+        "evolution",
+        "physical_exam",
+        "results",
+        "prognosis",
+        "treatment",
+        "notes",
+    ):
         _check_text(key, document.get(key, ""))
     if not isinstance(document.get("vitals"), dict):
         raise InvalidRecord("vitals must be a mapping")
@@ -388,6 +397,19 @@ def all_encounters(*, patient_id):
     """Every encounter of a patient, oldest first, pending ones included: the patient's copy of their record."""
     with _translate_errors():
         cursor = _encounters().find({"patient_id": patient_id}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        return [_public(document) for document in cursor]
+
+
+def last_encounters(*, patient_id, limit):
+    """The patient's ``limit`` newest final encounters: date, diagnosis and prescription only, in one query."""
+    fields = {"_id": 1, "created_at": 1, "visit_at": 1, "diagnosis": 1, "diagnosis_code": 1, "prescription": 1}
+    with _translate_errors():
+        cursor = (
+            _encounters()
+            .find({"patient_id": patient_id, "state": "final"}, fields)
+            .sort("created_at", DESCENDING)
+            .limit(limit)
+        )
         return [_public(document) for document in cursor]
 
 

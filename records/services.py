@@ -16,6 +16,7 @@ from django.utils import timezone
 from medly.text import fold_for_search
 from records import audit, coordinator, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
+from records.models import Cie10Code
 
 __all__ = [
     "AddendumOutcome",
@@ -23,6 +24,7 @@ __all__ = [
     "RecordNotReady",
     "add_addendum",
     "allergy_warnings",
+    "load_cie10_codes",
     "update_blood_type_and_allergies",
 ]
 
@@ -133,3 +135,38 @@ def add_addendum(*, doctor, patient_id, encounter_id, addendum_id, reason, text,
     if coordinator.write_addendum_now(operation.pk):
         return AddendumOutcome.ADDED
     return AddendumOutcome.WAITING
+
+
+CIE10_BATCH = 1000
+
+
+def load_cie10_codes(*, entries, overwrite):
+    """Insert catalogue entries in batches; an existing code is updated only when ``overwrite``.
+
+    The DGIS file overwrites (its descriptions and limits are the official ones);
+    the package fills in codes without touching any already there. Either way a
+    second run with the same entries changes nothing. Returns how many codes the
+    catalogue holds afterwards.
+    """
+    rows = [
+        Cie10Code(
+            code=entry.code,
+            description=entry.description,
+            search_text=fold_for_search(f"{entry.code} {entry.code.replace('.', '')} {entry.description}")[:520],
+            sex_limit=entry.sex_limit,
+            min_age_days=entry.min_age_days,
+            max_age_days=entry.max_age_days,
+        )
+        for entry in entries
+    ]
+    conflicts = (
+        {
+            "update_conflicts": True,
+            "update_fields": ["description", "search_text", "sex_limit", "min_age_days", "max_age_days"],
+        }
+        if overwrite
+        else {"ignore_conflicts": True}
+    )
+    with transaction.atomic(durable=True):
+        Cie10Code.objects.bulk_create(rows, batch_size=CIE10_BATCH, **conflicts)
+    return Cie10Code.objects.count()

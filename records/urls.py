@@ -6,6 +6,7 @@ app_name = "records"
 
 urlpatterns = [
     path("appointments/<int:appointment_id>/consultation/", views.consultation, name="consultation"),
+    path("cie10/", views.cie10_search, name="cie10_search"),
     path("patients/", views.patient_list, name="patients"),
     path("patients/<int:patient_id>/record/", views.patient_record, name="patient_record"),
     path("patients/<int:patient_id>/record/update/", views.update_record, name="update_record"),

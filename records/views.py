@@ -71,30 +71,63 @@ def consultation(request, appointment_id):
             return _not_open(request, appointment)
     record = _record_or_none(appointment.patient_id)
     data = request.POST or None
-    adding_line = bool(data and data.get("add_line"))
-    if adding_line:
+    redraw = _redraw_action(data)
+    if redraw == "add_line":
         data = data.copy()
         data["rx-TOTAL_FORMS"] = str(min(parse_int(data.get("rx-TOTAL_FORMS"), default=0) + 1, 30))
-    form = ConsultationForm(data)
+    elif redraw == "choose_cie10":
+        data = _with_chosen_code(data)
+    visit_day = timezone.localtime(appointment.starts_at).date()
+    form = ConsultationForm(data, visit_day=visit_day, today=timezone.localdate())
     prescription = PrescriptionFormSet(data, prefix="rx")
-    warnings = []
+    page = _ConsultationPage(request, appointment, record, form, prescription)
     # Whatever stops the close, the doctor's note is drawn again with the reason: never lost to a redirect.
-    refusal = _Refusal.for_status(appointment.status) if request.method == "POST" else None
-    if adding_line:
-        # Only a redraw with one more line: no complaints about fields not filled in yet.
+    page.refusal = _Refusal.for_status(appointment.status) if request.method == "POST" else None
+    if redraw:
+        # Only a redraw (one more line, a catalogue search, back from the review): no complaints yet.
+        form.is_valid()
         form.errors.clear()
         for line in prescription:
             line.errors.clear()
-    elif data and form.is_valid() and prescription.is_valid() and refusal is None:
+        if redraw == "search_cie10":
+            page.cie10_results = queries.search_cie10(form.cleaned_data.get("cie10_query", ""))
+            page.cie10_searched = True
+        return page.render()
+    if data and form.is_valid() and prescription.is_valid() and page.refusal is None:
         payload = consultation_payload(form, prescription)
         if record is None:
             unchecked = [(line["drug"], None) for line in payload["prescription"]]
         else:
             unchecked = services.allergy_warnings(payload["prescription"], record.get("allergies", []))
-        if not unchecked or request.POST.get("confirm_allergy"):
-            return _close(request, appointment, payload, form, prescription, record)
-        warnings = unchecked
-    return _consultation_page(request, appointment, record, form, prescription, warnings, refusal)
+        if unchecked and not request.POST.get("confirm_allergy"):
+            page.warnings = unchecked
+            return page.render()
+        if request.POST.get("review"):
+            page.review = payload
+            return page.render()
+        return _close(page, payload)
+    return page.render()
+
+
+REDRAW_ACTIONS = ("add_line", "search_cie10", "choose_cie10", "edit")
+
+
+def _redraw_action(data):
+    """Which button asked only to draw the form again (not to close it), if any."""
+    if not data:
+        return None
+    return next((action for action in REDRAW_ACTIONS if data.get(action)), None)
+
+
+def _with_chosen_code(data):
+    """The form with the catalogue code the doctor chose; an empty diagnosis takes the code's description."""
+    data = data.copy()
+    entry = queries.cie10_code(data.get("choose_cie10", ""))
+    if entry is not None:
+        data["diagnosis_code"] = entry.code
+        if not data.get("diagnosis", "").strip():
+            data["diagnosis"] = entry.description
+    return data
 
 
 def _record_or_none(patient_id):
@@ -166,31 +199,88 @@ def _not_open(request, appointment):
     return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
 
 
-def _consultation_page(request, appointment, record, form, prescription, warnings, refusal=None):
-    audit.record(
-        user=request.user,
-        action=audit.RECORD_VIEW,
-        patient_id=appointment.patient_id,
-        ip_address=audit.client_address(request),
-        page="consultation",
-    )
-    return render(
-        request,
-        "records/consultation.html",
-        {
-            "appointment": appointment,
-            "patient": appointment.patient,
-            "record": record or {},
-            "record_unavailable": record is None,
-            "form": form,
-            "prescription": prescription,
-            "allergy_warnings": warnings,
-            "refusal": refusal,
-        },
+LAST_VISITS = 3
+
+
+class _ConsultationPage:
+    """The consultation page as drawn: the form, and whatever the doctor must see beside it."""
+
+    def __init__(self, request, appointment, record, form, prescription):
+        self.request, self.appointment, self.record = request, appointment, record
+        self.form, self.prescription = form, prescription
+        self.warnings, self.refusal, self.review = [], None, None
+        self.cie10_results, self.cie10_searched = [], False
+
+    def render(self):
+        request, appointment, form = self.request, self.appointment, self.form
+        audit.record(
+            user=request.user,
+            action=audit.RECORD_VIEW,
+            patient_id=appointment.patient_id,
+            ip_address=audit.client_address(request),
+            page="consultation",
+        )
+        return render(
+            request,
+            "records/consultation.html",
+            {
+                "appointment": appointment,
+                "patient": appointment.patient,
+                "record": self.record or {},
+                "record_unavailable": self.record is None,
+                "form": form,
+                "prescription": self.prescription,
+                "allergy_warnings": self.warnings,
+                "refusal": self.refusal,
+                "review": self.review,
+                "error_summary": error_summary(form, self.prescription),
+                "last_visits": _last_visits(appointment.patient_id) if self.record is not None else None,
+                "cie10_results": self.cie10_results,
+                "cie10_searched": self.cie10_searched,
+                "diagnosis_warnings": _diagnosis_warnings(form, appointment),
+                "other_day": form.other_day,
+                "visit_day": form.visit_day,
+            },
+        )
+
+
+def _last_visits(patient_id):
+    try:
+        return repository.last_encounters(patient_id=patient_id, limit=LAST_VISITS)
+    except repository.RecordsUnavailable:
+        return None
+
+
+def _diagnosis_warnings(form, appointment):
+    """The catalogue's sex and age limits against this patient: a warning to read, never a refusal."""
+    entry = form.cie10_entry
+    if entry is None:
+        return []
+    return queries.diagnosis_fit_warnings(
+        entry, getattr(appointment.patient, "patient_profile", None), on_day=form.visit_day
     )
 
 
-def _close(request, appointment, payload, form, prescription, record):
+def error_summary(form, prescription):
+    """(anchor id or None, message) for every error on the page, in the order the fields appear."""
+    if not form.is_bound:
+        return []
+    entries = [(None, error) for error in form.non_field_errors()]
+    for field in form:
+        entries += [(field.auto_id, f"{field.label}: {error}") for error in field.errors]
+    entries += [("prescription", error) for error in prescription.non_form_errors()]
+    for number, line in enumerate(prescription, start=1):
+        empty = [field for field in line if not str(field.value() or "").strip()]
+        first = (empty or list(line))[0]
+        prefix = _("Prescription line %(number)s") % {"number": number}
+        entries += [(first.auto_id, f"{prefix}: {error}") for error in line.non_field_errors()]
+        for field in line:
+            entries += [(field.auto_id, f"{prefix}, {field.label}: {error}") for error in field.errors]
+    return entries
+
+
+def _close(page, payload):
+    request, appointment = page.request, page.appointment
     try:
         result = coordinator.close_consultation(
             appointment_id=appointment.pk,
@@ -200,21 +290,20 @@ def _close(request, appointment, payload, form, prescription, record):
         )
     except coordinator.ConsultationNotOpen as refused:
         # Changed under the doctor (a second tab, a no-show, a cancel): the page keeps what was typed.
-        return _consultation_page(
-            request, appointment, record, form, prescription, [], _Refusal.for_status(refused.status)
-        )
+        page.refusal = _Refusal.for_status(refused.status)
+        return page.render()
     except coordinator.ConsultationRejected:
-        refusal = _Refusal(_("The records store refused this note. Nothing was saved; please check it."))
-        return _consultation_page(request, appointment, record, form, prescription, [], refusal)
+        page.refusal = _Refusal(_("The records store refused this note. Nothing was saved; please check it."))
+        return page.render()
     except OperationalError:
         # A lock wait ran out or the database went away: the note stays on the page to send again.
-        refusal = _Refusal(
+        page.refusal = _Refusal(
             _(
                 "The database did not answer in time. Your note is below: press Close again (if it was saved "
                 "meanwhile, this page will say so)."
             )
         )
-        return _consultation_page(request, appointment, record, form, prescription, [], refusal)
+        return page.render()
     if result.finished:
         messages.success(request, _("The consultation is closed and in the patient's record."))
         return redirect("records:patient_record", patient_id=appointment.patient_id)
@@ -228,6 +317,21 @@ def _close(request, appointment, payload, form, prescription, record):
     # The record page needs the records store; the agenda shows the appointment as closing.
     day = timezone.localtime(appointment.starts_at).date().isoformat()
     return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
+
+
+@require_GET
+@role_required(Role.DOCTOR)
+def cie10_search(request):
+    """The catalogue's matches for ``?q=`` as an HTML fragment, for the consultation page's script."""
+    query = request.GET.get("q", "")[:100]
+    return render(
+        request,
+        "records/_cie10_results.html",
+        {
+            "cie10_results": queries.search_cie10(query),
+            "cie10_searched": bool(query.strip()),
+        },
+    )
 
 
 @require_GET

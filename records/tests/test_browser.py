@@ -25,6 +25,7 @@ from records import audit, coordinator, repository
 from records.forms import ConsultationForm, PrescriptionLineForm
 from records.models import AuditEvent, ClinicDetails
 from records.tests.helpers import appointment_with_record
+from records.tests.view_helpers import starting_today
 from scheduling.forms import AgendaForm
 from scheduling.models import AppointmentStatus
 from scheduling.tests.factories import SpecialtyFactory
@@ -97,7 +98,7 @@ def listed_line(line):
 def expect_encounter(article, doctor, language):
     """One closed encounter as the record page shows it."""
     expect(article.get_by_role("heading", level=3)).to_contain_text(doctor.get_full_name())
-    expect(article).to_contain_text(f"{text('Diagnosis', language)}: {DIAGNOSIS} (CIE-10 {DIAGNOSIS_CODE})")
+    expect(article).to_contain_text(f"{text('Diagnosis', language)}: {DIAGNOSIS} (CIE-10 {DIAGNOSIS_CODE}")
     vitals = article.locator(".vitals")
     for fragment in vitals_fragments(language):
         expect(vitals).to_contain_text(fragment)
@@ -119,7 +120,7 @@ def setting_the_scene():
     doctor.doctor_profile.specialties.add(SpecialtyFactory(name="Medicina familiar"))
     patient = PatientFactory(first_name="Lucía", last_name="Canul Pech")
     # As after registration: a record document with blood type O+ and an allergy to penicilina.
-    appointment = appointment_with_record(slot__doctor=doctor, patient=patient)
+    appointment = appointment_with_record(slot__doctor=doctor, patient=patient, slot__starts_at=starting_today())
     return clinic, doctor, patient, appointment
 
 
@@ -262,7 +263,9 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
         block = prescription_line(page, index, language)
         for name, value in line.items():
             by_label(block, line_form, name, language).fill(value)
-    page.get_by_role("button", name=text("Close the consultation", language), exact=True).click()
+    page.get_by_role("button", name=text("Review and sign", language), exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(text("Check the note before signing", language))
+    page.get_by_role("button", name=text("Sign and close the consultation", language), exact=True).click()
 
     # Closed: the patient's record page with the encounter.
     expect(page).to_have_url(url_is(reverse("records:patient_record", args=[patient.pk])))
@@ -285,7 +288,12 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
         TREATMENT,
     )
     assert encounter["prescription"] == LINES
-    assert encounter["vitals"] == {**{name: float(value) for name, value in VITALS.items()}, "bmi": BMI}
+    assert encounter["vitals"] == {
+        **{name: float(value) for name, value in VITALS.items()},
+        "spo2": None,
+        "glucose_mg_dl": None,
+        "bmi": BMI,
+    }
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
     assert appointment.encounter_id == encounter["id"]
@@ -298,6 +306,7 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
     events = list(AuditEvent.objects.order_by("pk").values_list("action", "user_id", "patient_id", "encounter_id"))
     assert events == [
         (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # the consultation page shows allergies and blood type
+        (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # and again as the note to review before signing
         (audit.ENCOUNTER_CLOSE, doctor.pk, patient.pk, encounter["id"]),
         (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),
         (audit.RECORD_VIEW, patient.pk, patient.pk, ""),

@@ -14,6 +14,7 @@ from records.tests.view_helpers import (
     consultation_url,
     record_url,
     shown_messages,
+    starting_today,
 )
 from scheduling.models import AppointmentStatus
 from scheduling.tests.factories import AppointmentFactory
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def appointment():
-    return appointment_with_record()
+    return appointment_with_record(slot__starts_at=starting_today())
 
 
 @pytest.fixture
@@ -81,6 +82,8 @@ def test_posting_the_contracts_fields_closes_the_consultation_into_the_record(do
         "diastolic": 80.0,
         "heart_rate": 88.0,
         "respiratory_rate": 16.0,
+        "spo2": None,
+        "glucose_mg_dl": None,
         "bmi": 24.2,
     }
     assert encounter["prescription"] == TWO_LINES
@@ -116,9 +119,9 @@ def test_a_note_without_a_diagnosis_is_refused(doctor_client, appointment):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"temperature_c": "80"}, "Ensure this value is less than or equal to 45."),
+        ({"temperature_c": "80"}, "Enter a number between 30 and 45 °C."),
         ({"systolic": "70", "diastolic": "90"}, "The systolic pressure must be higher than the diastolic."),
-        ({"diagnosis_code": "J2.9"}, "Enter a CIE-10 code such as J06.9, or leave it empty."),
+        ({"diagnosis_code": "J2.9"}, "J2.9 is not in the CIE-10 catalogue."),
         (
             {"rx-1-dose": "", "rx-1-frequency": ""},
             "Each prescription line needs the generic drug name, dose, route, frequency and duration.",
@@ -216,7 +219,7 @@ def test_a_consultation_that_is_no_longer_scheduled_cannot_be_opened(doctor_clie
 
 
 def test_allergies_given_at_sign_up_are_checked_while_the_record_document_still_waits(client):
-    appointment = AppointmentFactory()
+    appointment = AppointmentFactory(slot__starts_at=starting_today())
     Operation.objects.create(
         kind=OperationKind.CREATE_RECORD,
         patient=appointment.patient,

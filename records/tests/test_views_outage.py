@@ -10,7 +10,7 @@ from django.utils import timezone
 from records import repository
 from records.models import Operation, OperationState
 from records.tests.helpers import appointment_with_record, encounters_of
-from records.tests.view_helpers import consultation_form, consultation_url, record_url
+from records.tests.view_helpers import consultation_form, consultation_url, record_url, starting_today
 from scheduling.models import AppointmentStatus
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_with_the_records_store_stopped_the_note_is_kept_and_reaches_the_record_
     stoppable_mongo, settings
 ):
     settings.MONGO_TIMEOUT_MS = 500  # each request gives up on the stopped store sooner
-    appointment = appointment_with_record()
+    appointment = appointment_with_record(slot__starts_at=starting_today())
     doctor = Client(raise_request_exception=False)
     doctor.force_login(appointment.doctor)
     stoppable_mongo.stop()

@@ -1,6 +1,9 @@
 """Helpers shared by the records page tests: the consultation form as a browser posts it, closed encounters."""
 
+from datetime import timedelta
+
 from django.contrib.messages import get_messages
+from django.utils import timezone
 
 from records import coordinator
 from records.tests.helpers import appointment_with_record, consultation_payload
@@ -28,6 +31,13 @@ def consultation_form(*, lines=TWO_LINES, total_forms=None, **fields):
             data[f"rx-{number}-{name}"] = value
     data.update(fields)
     return data
+
+
+def starting_today(minutes=0):
+    """A start time on today's date in the clinic's time zone (the top of the current hour, plus ``minutes``)."""
+    start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
+    assert start.date() == timezone.localdate()
+    return start
 
 
 def consultation_url(appointment):

@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from accounts.models import DoctorProfile, Role, Sex, User
 from accounts.services import register_patient
+from records import cie10
+from records import services as records_services
 from records.models import ClinicDetails
 from scheduling.availability import open_slots
 from scheduling.models import Specialty
@@ -54,6 +56,8 @@ class Command(BaseCommand):
         for name in SPECIALTIES:
             Specialty.objects.get_or_create(name=name)
         self.stdout.write(f"{len(SPECIALTIES)} specialties in place")
+        # The common CIE-10 codes; `make run` then adds the whole catalogue once (load_cie10 --if-needed).
+        records_services.load_cie10_codes(entries=cie10.common_entries(), overwrite=True)
         for email, first_name, last_name, role in DEMO_USERS:
             user, created = self._ensure_user(email, first_name, last_name, role)
             self.stdout.write(f"{'created' if created else 'kept   '} {role:<9} {email}")
