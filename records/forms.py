@@ -88,8 +88,14 @@ class ConsultationForm(forms.Form):
         return vitals
 
 
+OPTIONAL_LINE_FIELDS = {"presentation"}
+
+
 class PrescriptionLineForm(forms.Form):
     drug = forms.CharField(label=_("Drug (generic name)"), max_length=200, required=False)
+    presentation = forms.CharField(
+        label=_("Presentation (optional)"), max_length=200, required=False, help_text=_("For example tablets 500 mg")
+    )
     dose = forms.CharField(label=_("Dose"), max_length=200, required=False)
     route = forms.CharField(label=_("Route"), max_length=200, required=False)
     frequency = forms.CharField(label=_("Frequency"), max_length=200, required=False)
@@ -97,7 +103,7 @@ class PrescriptionLineForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        values = [cleaned.get(name, "").strip() for name in self.fields]
+        values = [cleaned.get(name, "").strip() for name in self.fields if name not in OPTIONAL_LINE_FIELDS]
         if any(values) and not all(values):
             raise forms.ValidationError(
                 _("Each prescription line needs the generic drug name, dose, route, frequency and duration.")

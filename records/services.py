@@ -9,23 +9,11 @@ so (``*_not_written``), naming the first one.
 
 from django.db import transaction
 
-from medly.text import fold_for_search
 from records import audit, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
+from records.pharmacology import allergy_warnings
 
 __all__ = ["RecordChanged", "RecordNotReady", "add_addendum", "allergy_warnings", "update_blood_type_and_allergies"]
-
-
-def allergy_warnings(prescription, allergies):
-    """(drug, allergy) pairs where a prescribed drug matches a recorded allergy, accent- and case-insensitive."""
-    folded_allergies = [(allergy, fold_for_search(allergy)) for allergy in allergies]
-    warnings = []
-    for line in prescription:
-        drug = fold_for_search(line["drug"])
-        for allergy, folded in folded_allergies:
-            if folded and (folded in drug or drug in folded):
-                warnings.append((line["drug"], allergy))
-    return warnings
 
 
 def _audit_intent(**event):

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from medly.parsing import parse_int
-from records import audit, coordinator, permissions, queries, repository, services
+from records import audit, coordinator, permissions, prescription_rules, queries, repository, services
+from records.allergy_override import AllergyOverrideForm
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
@@ -73,7 +74,7 @@ def consultation(request, appointment_id):
         data["rx-TOTAL_FORMS"] = str(min(parse_int(data.get("rx-TOTAL_FORMS"), default=0) + 1, 30))
     form = ConsultationForm(data)
     prescription = PrescriptionFormSet(data, prefix="rx")
-    warnings = []
+    warnings, override = [], None
     # Whatever stops the close, the doctor's note is drawn again with the reason: never lost to a redirect.
     refusal = _Refusal.for_status(appointment.status) if request.method == "POST" else None
     if adding_line:
@@ -83,14 +84,14 @@ def consultation(request, appointment_id):
             line.errors.clear()
     elif data and form.is_valid() and prescription.is_valid() and refusal is None:
         payload = consultation_payload(form, prescription)
-        if record is None:
-            unchecked = [(line["drug"], None) for line in payload["prescription"]]
-        else:
-            unchecked = services.allergy_warnings(payload["prescription"], record.get("allergies", []))
-        if not unchecked or request.POST.get("confirm_allergy"):
+        allergies = None if record is None else record.get("allergies", [])
+        warnings = services.allergy_warnings(payload["prescription"], allergies)
+        override = AllergyOverrideForm(request.POST, appointment_id=appointment.pk, warnings=warnings)
+        if not warnings or override.is_valid():
+            if warnings:
+                payload["allergy_override"] = override.stored(by=request.user)
             return _close(request, appointment, payload, form, prescription, record)
-        warnings = unchecked
-    return _consultation_page(request, appointment, record, form, prescription, warnings, refusal)
+    return _consultation_page(request, appointment, record, form, prescription, warnings, refusal, override)
 
 
 def _record_or_none(patient_id):
@@ -162,7 +163,7 @@ def _not_open(request, appointment):
     return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
 
 
-def _consultation_page(request, appointment, record, form, prescription, warnings, refusal=None):
+def _consultation_page(request, appointment, record, form, prescription, warnings, refusal=None, override=None):
     audit.record(
         user=request.user, action=audit.RECORD_VIEW, patient_id=appointment.patient_id,
         ip_address=audit.client_address(request), page="consultation",
@@ -170,7 +171,8 @@ def _consultation_page(request, appointment, record, form, prescription, warning
     return render(request, "records/consultation.html", {
         "appointment": appointment, "patient": appointment.patient, "record": record or {},
         "record_unavailable": record is None, "form": form, "prescription": prescription,
-        "allergy_warnings": warnings, "refusal": refusal,
+        "allergy_warnings": warnings, "allergy_override": override, "refusal": refusal,
+        "special_form_drugs": prescription_rules.needs_special_form(line["drug"].value() or "" for line in prescription),
     })
 
 
@@ -195,6 +197,12 @@ def _close(request, appointment, payload, form, prescription, record):
             "meanwhile, this page will say so)."
         ))
         return _consultation_page(request, appointment, record, form, prescription, [], refusal)
+    special_form_drugs = prescription_rules.needs_special_form(line["drug"] for line in payload["prescription"])
+    if special_form_drugs:
+        messages.warning(request, _(
+            "%(drugs)s will not be on the printed prescription: Fracción I controlled drugs need the special "
+            "prescription form with a barcode (recetario especial con código de barras)."
+        ) % {"drugs": ", ".join(special_form_drugs)})
     if result.finished:
         messages.success(request, _("The consultation is closed and in the patient's record."))
         return redirect("records:patient_record", patient_id=appointment.patient_id)
@@ -346,4 +354,5 @@ def prescription(request, patient_id, encounter_id):
     )
     return render(request, "records/prescription.html", {
         "patient": patient, "encounter": encounter, "doctor": doctor, "clinic": ClinicDetails.current(),
+        "printed": prescription_rules.printable(encounter["prescription"]),
     })
