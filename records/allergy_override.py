@@ -53,8 +53,7 @@ class AllergyOverrideForm(forms.Form):
             else:
                 if confirmed != expected:
                     self.notice = _(
-                        "The prescription changed since you confirmed, so the warnings are different. "
-                        "Check them again."
+                        "The prescription changed since you confirmed, so the warnings are different. Check them again."
                     )
             if confirmed != expected:
                 data = None
@@ -63,8 +62,9 @@ class AllergyOverrideForm(forms.Form):
             data = None
         elif data is not None:
             data = None
-        super().__init__(data, initial={"allergy_override_token": token_for(appointment_id=appointment_id,
-                                                                            warnings=warnings)})
+        super().__init__(
+            data, initial={"allergy_override_token": token_for(appointment_id=appointment_id, warnings=warnings)}
+        )
 
     def stored(self, *, by):
         """The override as the encounter keeps it."""

@@ -21,7 +21,8 @@ from medly.text import fold_for_search
 DATA = Path(__file__).resolve().parent / "data"
 
 # Salts, hydrates, esters, forms, units and joining words: none of them changes what a drug is.
-IGNORED_WORDS = frozenset("""
+IGNORED_WORDS = frozenset(
+    """
     sodico sodica sodium potasico potasica potassium calcico calcica calcium magnesico magnesica magnesium
     clorhidrato hidrocloruro hydrochloride hcl bromhidrato hydrobromide trihidrato trihydrate monohidrato
     monohydrate dihidrato dihydrate anhidro anhidra anhydrous sulfato sulfate sulphate fosfato phosphate
@@ -31,7 +32,8 @@ IGNORED_WORDS = frozenset("""
     tableta tabletas tablet tablets capsula capsulas capsule capsules comprimido comprimidos gragea grageas
     suspension solucion solution inyectable injectable injection ampolleta ampolletas ampula vial jarabe syrup
     crema cream gotas drops polvo powder oral mg ml mcg ug ui iu
-""".split())
+""".split()
+)
 
 
 def normalise(text):
@@ -42,7 +44,7 @@ def normalise(text):
 
 def _contains(words, name):
     size = len(name)
-    return any(words[start:start + size] == name for start in range(len(words) - size + 1))
+    return any(words[start : start + size] == name for start in range(len(words) - size + 1))
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,9 @@ class NameMatcher:
     def matches(self, words):
         if any(_contains(words, name) for name in self.names):
             return True
-        return any(
-            len(word) > len(stem) and word.startswith(stem) for word in words for stem in self.prefixes
-        ) or any(len(word) > len(stem) and word.endswith(stem) for word in words for stem in self.suffixes)
+        return any(len(word) > len(stem) and word.startswith(stem) for word in words for stem in self.prefixes) or any(
+            len(word) > len(stem) and word.endswith(stem) for word in words for stem in self.suffixes
+        )
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def classes_of_allergy(allergy):
     of its drugs ("amoxicilina" stands for the penicillins). A drug never stands for an excipient."""
     words = normalise(allergy)
     return tuple(
-        key for key, group in allergy_classes().items()
+        key
+        for key, group in allergy_classes().items()
         if group.allergy_terms.matches(words) or (not group.excipient and group.drugs.matches(words))
     )
 
@@ -153,8 +156,11 @@ class AllergyWarning:
     def key(self):
         """What the warning is about, whatever the spelling: an override is bound to these."""
         return (
-            " ".join(normalise(self.drug)) or fold_for_search(self.drug), fold_for_search(self.allergy),
-            str(self.kind), self.drug_class, self.allergy_class,
+            " ".join(normalise(self.drug)) or fold_for_search(self.drug),
+            fold_for_search(self.allergy),
+            str(self.kind),
+            self.drug_class,
+            self.allergy_class,
         )
 
     def as_dict(self):
@@ -170,18 +176,25 @@ class AllergyWarning:
         values["member"] = CLASS_LABELS[self.drug_class][0]
         values["group"] = CLASS_LABELS[self.allergy_class][1]
         if self.kind == WarningKind.CLASS:
-            return gettext(
-                '%(drug)s is %(member)s; the patient is allergic to %(group)s (recorded as "%(allergy)s").'
-            ) % values
+            return (
+                gettext('%(drug)s is %(member)s; the patient is allergic to %(group)s (recorded as "%(allergy)s").')
+                % values
+            )
         if self.kind == WarningKind.CROSS_REACTIVITY:
-            return gettext(
-                "%(drug)s is %(member)s: cross-reactivity with the recorded allergy to %(group)s is possible "
-                '(recorded as "%(allergy)s").'
-            ) % values
-        return gettext(
-            '%(drug)s may contain %(member)s among its excipients; the patient is allergic to it (recorded as '
-            '"%(allergy)s").'
-        ) % values
+            return (
+                gettext(
+                    "%(drug)s is %(member)s: cross-reactivity with the recorded allergy to %(group)s is possible "
+                    '(recorded as "%(allergy)s").'
+                )
+                % values
+            )
+        return (
+            gettext(
+                "%(drug)s may contain %(member)s among its excipients; the patient is allergic to it (recorded as "
+                '"%(allergy)s").'
+            )
+            % values
+        )
 
 
 def _warning(drug, allergy):

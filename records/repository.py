@@ -336,7 +336,8 @@ def validate_encounter(document):
         raise InvalidRecord("prescription must be a list of at most 30 lines")
     for line in prescription:
         if not isinstance(line, dict) or not set(PRESCRIPTION_FIELDS) <= set(line) <= {
-            *PRESCRIPTION_FIELDS, *OPTIONAL_PRESCRIPTION_FIELDS
+            *PRESCRIPTION_FIELDS,
+            *OPTIONAL_PRESCRIPTION_FIELDS,
         }:
             raise InvalidRecord(
                 f"each prescription line has {', '.join(PRESCRIPTION_FIELDS)} and may have "

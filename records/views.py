@@ -172,7 +172,9 @@ def _consultation_page(request, appointment, record, form, prescription, warning
         "appointment": appointment, "patient": appointment.patient, "record": record or {},
         "record_unavailable": record is None, "form": form, "prescription": prescription,
         "allergy_warnings": warnings, "allergy_override": override, "refusal": refusal,
-        "special_form_drugs": prescription_rules.needs_special_form(line["drug"].value() or "" for line in prescription),
+        "special_form_drugs": prescription_rules.needs_special_form(
+            line["drug"].value() or "" for line in prescription
+        ),
     })
 
 
