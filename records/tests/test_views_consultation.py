@@ -10,6 +10,7 @@ from records.models import Operation, OperationKind
 from records.tests.helpers import appointment_with_record, encounters_of
 from records.tests.view_helpers import (
     TWO_LINES,
+    allergy_override,
     consultation_form,
     consultation_url,
     record_url,
@@ -159,11 +160,14 @@ def test_prescribing_a_drug_the_patient_is_allergic_to_warns_and_waits_for_confi
     assert response.status_code == 200
     page = response.content.decode()
     assert "Allergy warning" in page
-    assert 'Penicilina G benzatínica matches the recorded allergy "penicilina".' in page
+    assert (
+        "Penicilina G benzatínica is a penicillin; the patient is allergic to penicillins "
+        "(recorded as &quot;penicilina&quot;)." in page
+    )
     assert 'name="confirm_allergy"' in page
     assert_nothing_written(appointment)
 
-    response = doctor_client.post(consultation_url(appointment), {**form, "confirm_allergy": "1"})
+    response = doctor_client.post(consultation_url(appointment), {**form, **allergy_override(page)})
 
     assert response.status_code == 302
     appointment.refresh_from_db()
