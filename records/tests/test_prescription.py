@@ -50,7 +50,8 @@ def test_the_prescription_prints_what_the_rules_ask_for(client, prescribed):
     ):
         assert text in page
     for line in TWO_LINES:
-        cells = "".join(f"<td>{line[name]}</td>" for name in ("drug", "dose", "route", "frequency", "duration"))
+        columns = ("drug", "presentation", "dose", "route", "frequency", "duration")
+        cells = "".join(f"<td>{line.get(name, '')}</td>" for name in columns)
         assert cells in page
 
 

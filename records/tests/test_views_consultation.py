@@ -78,7 +78,8 @@ def test_posting_the_contracts_fields_closes_the_consultation_into_the_record(do
         "weight_kg": 70.0, "height_cm": 170.0, "temperature_c": 38.2, "systolic": 120.0, "diastolic": 80.0,
         "heart_rate": 88.0, "respiratory_rate": 16.0, "bmi": 24.2,
     }
-    assert encounter["prescription"] == TWO_LINES
+    # The presentation is optional: stored empty when the doctor leaves it out.
+    assert encounter["prescription"] == [{**line, "presentation": ""} for line in TWO_LINES]
     assert encounter["author"] == {"id": appointment.doctor_id, "name": appointment.doctor.get_full_name()}
     assert before <= encounter["created_at"] <= timezone.now() + timedelta(seconds=1)
 
@@ -173,7 +174,7 @@ def test_prescribing_a_drug_the_patient_is_allergic_to_warns_and_waits_for_confi
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
     encounter = repository.get_encounter(encounter_id=appointment.encounter_id, patient_id=appointment.patient_id)
-    assert encounter["prescription"] == [PENICILLIN]
+    assert encounter["prescription"] == [{**PENICILLIN, "presentation": ""}]
 
 
 def test_submitting_twice_closes_the_consultation_once(doctor_client, appointment):
