@@ -5,7 +5,7 @@ from django.core import signing
 
 from records import audit, repository
 from records.models import AuditEvent, Operation
-from records.tests.helpers import appointment_with_record, encounters_of
+from records.tests.helpers import appointment_with_record, consultation_payload, encounters_of
 from records.tests.view_helpers import allergy_override, consultation_form, consultation_url
 from scheduling.models import AppointmentStatus
 
@@ -270,3 +270,86 @@ def test_the_record_page_shows_the_override_reason(doctor, appointment):
     assert "Allergy warnings overridden" in record
     assert "Tolerated amoxicillin in 2023" in record
     assert "Amoxicilina + ácido clavulánico (tabletas 875/125 mg)" in record
+
+
+# --- the records store keeps only what it expects -----------------------------------------------------------
+
+OVERRIDE = {
+    "reason": "Tolerated it before",
+    "warnings": [
+        {
+            "drug": "Amoxicilina",
+            "allergy": "penicilina",
+            "kind": "class",
+            "drug_class": "penicillins",
+            "allergy_class": "penicillins",
+        }
+    ],
+    "by": {"id": 7, "name": "Dra. Ana Pech"},
+    "at": "2026-12-06T20:00:00+00:00",
+}
+
+
+def encounter_document(**overrides):
+    return {
+        **consultation_payload(),
+        "appointment_id": 1,
+        "patient_id": 2,
+        "doctor_id": 3,
+        "state": "pending",
+        "addenda": [],
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {**OVERRIDE, "reason": ""},
+        {**OVERRIDE, "reason": "x" * 501},
+        {**OVERRIDE, "warnings": []},
+        {**OVERRIDE, "by": "someone"},
+        {key: value for key, value in OVERRIDE.items() if key != "at"},
+        {**OVERRIDE, "extra": 1},
+        "overridden",
+    ],
+)
+def test_the_store_refuses_a_malformed_override(override):
+    with pytest.raises(repository.InvalidRecord):
+        repository.validate_encounter(encounter_document(allergy_override=override))
+
+
+def test_the_store_takes_a_well_formed_override_and_lines_with_or_without_a_presentation():
+    lines = [
+        {
+            "drug": "Amoxicilina",
+            "presentation": "cápsulas 500 mg",
+            "dose": "500 mg",
+            "route": "oral",
+            "frequency": "cada 8 horas",
+            "duration": "7 días",
+        },
+        {"drug": "Paracetamol", "dose": "500 mg", "route": "oral", "frequency": "cada 8 horas", "duration": "3 días"},
+    ]
+
+    repository.validate_encounter(encounter_document(allergy_override=OVERRIDE, prescription=lines))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {
+            "drug": "Amoxicilina",
+            "presentation": "x" * 201,
+            "dose": "1",
+            "route": "oral",
+            "frequency": "f",
+            "duration": "d",
+        },
+        {"drug": "Amoxicilina", "presentation": 5, "dose": "1", "route": "oral", "frequency": "f", "duration": "d"},
+        {"drug": "Amoxicilina", "brand": "X", "dose": "1", "route": "oral", "frequency": "f", "duration": "d"},
+    ],
+)
+def test_the_store_refuses_a_bad_presentation_or_an_unknown_field(line):
+    with pytest.raises(repository.InvalidRecord):
+        repository.validate_encounter(encounter_document(prescription=[line]))
