@@ -9,6 +9,9 @@ from scheduling.tests.factories import SpecialtyFactory
 
 pytestmark = pytest.mark.django_db
 
+# User, patient, appointment with its doctor and profile, specialties, clinic details, audit event.
+PRESCRIPTION_PAGE_QUERIES = 6
+
 
 @pytest.mark.parametrize(
     ("drug", "route", "group"),
@@ -194,3 +197,16 @@ def test_the_blank_consultation_form_explains_fraccion_i(client):
 
     assert "Fracción I controlled drugs (for example morphine, fentanyl, methylphenidate)" in page
     assert 'name="rx-0-presentation"' in page
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_printed_page_takes_the_same_queries_whatever_the_lines(
+    client, appointment, django_assert_num_queries, count
+):
+    drugs = ["Morfina", "Clonazepam", "Codeína", "Amoxicilina", "Loratadina", "Ciprofloxacino", "Diazepam", "Fentanilo"]
+    _, encounter_id = closed_encounter(appointment, prescription=[line(drug, "tabletas") for drug in drugs[:count]])
+    client.force_login(appointment.patient)
+    url = f"/patients/{appointment.patient_id}/record/encounters/{encounter_id}/prescription/"
+
+    with django_assert_num_queries(PRESCRIPTION_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
