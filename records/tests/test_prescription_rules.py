@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.tests.factories import AdminFactory
 from records.prescription_rules import RuleGroup, needs_special_form, printable, rule_group
 from records.tests.helpers import appointment_with_record
 from records.tests.view_helpers import closed_encounter, consultation_form, consultation_url, shown_messages
@@ -210,3 +211,14 @@ def test_the_printed_page_takes_the_same_queries_whatever_the_lines(
 
     with django_assert_num_queries(PRESCRIPTION_PAGE_QUERIES):
         assert client.get(url).status_code == 200
+
+
+def test_the_admin_records_the_specialty_institution_and_the_patients_address(client, appointment):
+    client.force_login(AdminFactory())
+
+    doctor_page = client.get(f"/admin/accounts/user/{appointment.doctor_id}/change/").content.decode()
+    patient_page = client.get(f"/admin/accounts/user/{appointment.patient_id}/change/").content.decode()
+
+    assert 'name="doctor_profile-0-specialty_institution"' in doctor_page
+    assert "Consejo Mexicano de Medicina Interna" in doctor_page
+    assert 'name="patient_profile-0-address"' in patient_page
