@@ -93,9 +93,8 @@ OPTIONAL_LINE_FIELDS = {"presentation"}
 
 class PrescriptionLineForm(forms.Form):
     drug = forms.CharField(label=_("Drug (generic name)"), max_length=200, required=False)
-    presentation = forms.CharField(
-        label=_("Presentation (optional)"), max_length=200, required=False, help_text=_("For example tablets 500 mg")
-    )
+    # Optional: printed when given (Reglamento de Insumos para la Salud, art. 29).
+    presentation = forms.CharField(label=_("Presentation"), max_length=200, required=False)
     dose = forms.CharField(label=_("Dose"), max_length=200, required=False)
     route = forms.CharField(label=_("Route"), max_length=200, required=False)
     frequency = forms.CharField(label=_("Frequency"), max_length=200, required=False)
