@@ -74,8 +74,9 @@ def start(page, user, language):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("language", ["en", "es-mx"])
-def test_a_doctor_overrides_a_class_warning_with_a_reason(page, language):
+@pytest.mark.parametrize(("language", "device"), [("en", "desktop"), ("es-mx", "desktop"), ("es-mx", "phone")])
+def test_a_doctor_overrides_a_class_warning_with_a_reason(page, phone_page, language, device):
+    page = phone_page if device == "phone" else page
     doctor, patient, appointment = scene()
     start(page, doctor, language)
     page.goto(f"/appointments/{appointment.pk}/consultation/")
@@ -97,7 +98,7 @@ def test_a_doctor_overrides_a_class_warning_with_a_reason(page, language):
         allergy="penicilina",
     )
     expect(warning).to_contain_text(with_class)
-    check_page(page, f"pharmacology-allergy-warning-{language}")
+    check_page(page, f"pharmacology-allergy-warning-{device}-{language}")
 
     with_label = AllergyOverrideForm(appointment_id=0, warnings=[])
     reason_label = text(str(with_label.fields["allergy_override_reason"].label), language)
