@@ -146,7 +146,8 @@ class PatientProfile(models.Model):
     # NULL when not given, so the unique constraint only binds real CURPs.
     curp = models.CharField(_("CURP"), max_length=18, null=True, blank=True, unique=True, validators=[validate_curp])
     # Printed on prescriptions of Fracción II and III controlled drugs, which must carry it.
-    address = models.TextField(_("address"), max_length=300, blank=True, default="")
+    # db_default: rows written through older historical models (the repair migration) get it too.
+    address = models.CharField(_("address"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("patient profile")
@@ -171,7 +172,7 @@ class DoctorProfile(models.Model):
     degree_institution = models.CharField(_("institution that issued the degree"), max_length=200, blank=True)
     specialty_certificate = models.CharField(_("specialty certificate number"), max_length=40, blank=True)
     specialty_institution = models.CharField(
-        _("institution that issued the specialty certificate"), max_length=200, blank=True
+        _("institution that issued the specialty certificate"), max_length=200, blank=True, default="", db_default=""
     )
     bio = models.TextField(_("short bio"), max_length=1000, blank=True)
     specialties = models.ManyToManyField(
