@@ -323,3 +323,24 @@ def test_normalising_any_text_gives_plain_words(text):
 
 def test_the_data_loads_once():
     assert allergy_classes() is allergy_classes()
+
+
+ALLERGIES = [
+    "Penicilina",
+    "sulfas",
+    "AINEs",
+    "Cefalosporinas",
+    "Quinolonas",
+    "Macrólidos",
+    "Huevo",
+    "Látex",
+    "amoxicilina",
+    "medio de contraste",
+]
+
+
+@given(st.sampled_from(ALLERGIES), st.booleans(), st.sampled_from(["", ".", " (rash)", ", severa"]))
+def test_the_case_and_accents_of_a_recorded_allergy_never_change_its_class(allergy, upper, suffix):
+    spelled = (allergy.upper() if upper else allergy.lower()).translate(ACCENTED) + suffix
+
+    assert classes_of_allergy(spelled) == classes_of_allergy(allergy)
