@@ -187,6 +187,9 @@ class PatientProfile(models.Model):
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     # NULL when not given, so the unique constraint only binds real CURPs.
     curp = models.CharField(_("CURP"), max_length=18, null=True, blank=True, unique=True, validators=[validate_curp])
+    # Printed on prescriptions of Fracción II and III controlled drugs, which must carry it.
+    # db_default: rows written through older historical models (the repair migration) get it too.
+    address = models.CharField(_("address"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("patient profile")
@@ -217,6 +220,9 @@ class DoctorProfile(models.Model):
     license_number = models.CharField(_("professional license (cédula profesional)"), max_length=20, blank=True)
     degree_institution = models.CharField(_("institution that issued the degree"), max_length=200, blank=True)
     specialty_certificate = models.CharField(_("specialty certificate number"), max_length=40, blank=True)
+    specialty_institution = models.CharField(
+        _("institution that issued the specialty certificate"), max_length=200, blank=True, default="", db_default=""
+    )
     bio = models.TextField(_("short bio"), max_length=1000, blank=True)
     specialties = models.ManyToManyField(
         "scheduling.Specialty", related_name="doctors", blank=True, verbose_name=_("specialties")

@@ -105,6 +105,9 @@ def outcome_of(response, visit, messages=()):
     return f"HTTP {response.status}"
 
 
+OVERRIDE_TOKEN_RE = re.compile(r'name="allergy_override_token" value="([^"]+)"')
+
+
 def close(session, visit, fields, *, confirm_unchecked=False, read_message=False):
     """GET the form, POST it (and confirm an allergy check the page could not make, if allowed)."""
     form = session.get(visit.path)
@@ -118,7 +121,14 @@ def close(session, visit, fields, *, confirm_unchecked=False, read_message=False
         and 'name="confirm_allergy"' in answer.body
         and "could not be checked" in answer.body
     ):
-        answer = session.post(visit.path, [*fields, ("confirm_allergy", "1")])
+        # The override is bound to the warnings shown (a signed token) and needs a reason.
+        token = OVERRIDE_TOKEN_RE.search(answer.body)
+        override = [
+            ("allergy_override_token", token.group(1) if token else ""),
+            ("confirm_allergy", "on"),
+            ("allergy_override_reason", "bench: records store down, allergies checked by hand"),
+        ]
+        answer = session.post(visit.path, [*fields, *override])
         post_seconds, posts = post_seconds + answer.seconds, 2
     messages = []
     goes_elsewhere = answer.status == 302 and not RECORD_PATH_RE.match(redirect_path(answer))

@@ -11,6 +11,8 @@ RECORD_UPDATE_NOT_WRITTEN = "record.update_not_written"
 ENCOUNTER_CLOSE = "encounter.close"
 ENCOUNTER_CLOSE_UNDONE = "encounter.close_undone"
 ENCOUNTER_ADDENDUM = "encounter.addendum"
+# A close that went ahead despite allergy warnings: the doctor's reason and the warnings overridden.
+ENCOUNTER_ALLERGY_OVERRIDE = "encounter.allergy_override"
 ENCOUNTER_ADDENDUM_NOT_WRITTEN = "encounter.addendum_not_written"
 ADMIN_VIEW = "admin.view"
 PRESCRIPTION_PRINT = "prescription.print"

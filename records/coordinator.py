@@ -294,6 +294,17 @@ def _prepare(*, appointment_id, doctor, payload, ip_address):
             encounter_id=encounter_id,
             ip_address=ip_address,
         )
+        if "allergy_override" in payload:
+            override = payload["allergy_override"]
+            audit.record(
+                user=doctor,
+                action=audit.ENCOUNTER_ALLERGY_OVERRIDE,
+                patient_id=appointment.patient_id,
+                encounter_id=encounter_id,
+                ip_address=ip_address,
+                reason=override["reason"],
+                warnings=override["warnings"],
+            )
     return operation
 
 

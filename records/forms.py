@@ -186,8 +186,13 @@ class ConsultationForm(forms.Form):
         return vitals
 
 
+OPTIONAL_LINE_FIELDS = {"presentation"}
+
+
 class PrescriptionLineForm(forms.Form):
     drug = forms.CharField(label=_("Drug (generic name)"), max_length=200, required=False)
+    # Optional: printed when given (Reglamento de Insumos para la Salud, art. 29).
+    presentation = forms.CharField(label=_("Presentation"), max_length=200, required=False)
     dose = forms.CharField(label=_("Dose"), max_length=200, required=False)
     route = forms.CharField(label=_("Route"), max_length=200, required=False)
     frequency = forms.CharField(label=_("Frequency"), max_length=200, required=False)
@@ -195,7 +200,7 @@ class PrescriptionLineForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        values = [cleaned.get(name, "").strip() for name in self.fields]
+        values = [cleaned.get(name, "").strip() for name in self.fields if name not in OPTIONAL_LINE_FIELDS]
         if any(values) and not all(values):
             raise forms.ValidationError(
                 _("Each prescription line needs the generic drug name, dose, route, frequency and duration.")

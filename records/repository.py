@@ -306,6 +306,8 @@ def update_record(*, patient_id, blood_type, allergies, version):
 # --- encounters -------------------------------------------------------------
 
 PRESCRIPTION_FIELDS = ("drug", "dose", "route", "frequency", "duration")
+# Lines written before the presentation was asked for do not have it.
+OPTIONAL_PRESCRIPTION_FIELDS = ("presentation",)
 TEXT_LIMIT = 10_000
 
 
@@ -342,12 +344,34 @@ def validate_encounter(document):
     if not isinstance(prescription, list) or len(prescription) > 30:
         raise InvalidRecord("prescription must be a list of at most 30 lines")
     for line in prescription:
-        if not isinstance(line, dict) or set(line) != set(PRESCRIPTION_FIELDS):
-            raise InvalidRecord(f"each prescription line has exactly {', '.join(PRESCRIPTION_FIELDS)}")
+        if not isinstance(line, dict) or not set(PRESCRIPTION_FIELDS) <= set(line) <= {
+            *PRESCRIPTION_FIELDS,
+            *OPTIONAL_PRESCRIPTION_FIELDS,
+        }:
+            raise InvalidRecord(
+                f"each prescription line has {', '.join(PRESCRIPTION_FIELDS)} and may have "
+                f"{', '.join(OPTIONAL_PRESCRIPTION_FIELDS)}"
+            )
         for key in PRESCRIPTION_FIELDS:
             _check_text(f"prescription {key}", line[key], 200, required=True)
+        for key in OPTIONAL_PRESCRIPTION_FIELDS:
+            _check_text(f"prescription {key}", line.get(key, ""), 200)
+    if "allergy_override" in document:
+        _validate_allergy_override(document["allergy_override"])
     if not isinstance(document.get("addenda"), list):
         raise InvalidRecord("addenda must be a list")
+
+
+def _validate_allergy_override(override):
+    if not isinstance(override, dict) or set(override) != {"reason", "warnings", "by", "at"}:
+        raise InvalidRecord("allergy_override has exactly reason, warnings, by and at")
+    _check_text("allergy_override reason", override["reason"], 500, required=True)
+    _check_text("allergy_override at", override["at"], 40, required=True)
+    warnings = override["warnings"]
+    if not isinstance(warnings, list) or not warnings or not all(isinstance(w, dict) for w in warnings):
+        raise InvalidRecord("allergy_override warnings must be a list of the warnings overridden")
+    if not isinstance(override["by"], dict) or not isinstance(override["by"].get("id"), int):
+        raise InvalidRecord("allergy_override by must name the doctor")
 
 
 def insert_pending_encounter(*, encounter_id, document):

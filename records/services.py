@@ -17,6 +17,7 @@ from medly.text import fold_for_search
 from records import audit, coordinator, permissions, repository
 from records.exceptions import RecordChanged, RecordNotReady
 from records.models import Cie10Code
+from records.pharmacology import allergy_warnings
 
 __all__ = [
     "AddendumOutcome",
@@ -27,18 +28,6 @@ __all__ = [
     "load_cie10_codes",
     "update_blood_type_and_allergies",
 ]
-
-
-def allergy_warnings(prescription, allergies):
-    """(drug, allergy) pairs where a prescribed drug matches a recorded allergy, accent- and case-insensitive."""
-    folded_allergies = [(allergy, fold_for_search(allergy)) for allergy in allergies]
-    warnings = []
-    for line in prescription:
-        drug = fold_for_search(line["drug"])
-        for allergy, folded in folded_allergies:
-            if folded and (folded in drug or drug in folded):
-                warnings.append((line["drug"], allergy))
-    return warnings
 
 
 def _audit_intent(**event):

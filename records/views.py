@@ -16,7 +16,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.permissions import role_required
 from medly.parsing import parse_int
-from records import audit, coordinator, export, fhir, integrity, permissions, queries, repository, services
+from records import (
+    audit,
+    coordinator,
+    export,
+    fhir,
+    integrity,
+    permissions,
+    prescription_rules,
+    queries,
+    repository,
+    services,
+)
+from records.allergy_override import AllergyOverrideForm
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
@@ -95,13 +107,14 @@ def consultation(request, appointment_id):
         return page.render()
     if data and form.is_valid() and prescription.is_valid() and page.refusal is None:
         payload = consultation_payload(form, prescription)
-        if record is None:
-            unchecked = [(line["drug"], None) for line in payload["prescription"]]
-        else:
-            unchecked = services.allergy_warnings(payload["prescription"], record.get("allergies", []))
-        if unchecked and not request.POST.get("confirm_allergy"):
-            page.warnings = unchecked
+        allergies = None if record is None else record.get("allergies", [])
+        warnings = services.allergy_warnings(payload["prescription"], allergies)
+        page.override = AllergyOverrideForm(request.POST, appointment_id=appointment.pk, warnings=warnings)
+        if warnings and not page.override.is_valid():
+            page.warnings = warnings
             return page.render()
+        if warnings:
+            payload["allergy_override"] = page.override.stored(by=request.user)
         if request.POST.get("review"):
             page.review = payload
             return page.render()
@@ -208,7 +221,7 @@ class _ConsultationPage:
     def __init__(self, request, appointment, record, form, prescription):
         self.request, self.appointment, self.record = request, appointment, record
         self.form, self.prescription = form, prescription
-        self.warnings, self.refusal, self.review = [], None, None
+        self.warnings, self.refusal, self.review, self.override = [], None, None, None
         self.cie10_results, self.cie10_searched = [], False
 
     def render(self):
@@ -231,6 +244,10 @@ class _ConsultationPage:
                 "form": form,
                 "prescription": self.prescription,
                 "allergy_warnings": self.warnings,
+                "allergy_override": self.override,
+                "special_form_drugs": prescription_rules.needs_special_form(
+                    line["drug"].value() or "" for line in self.prescription
+                ),
                 "refusal": self.refusal,
                 "review": self.review,
                 "error_summary": error_summary(form, self.prescription),
@@ -304,6 +321,16 @@ def _close(page, payload):
             )
         )
         return page.render()
+    special_form_drugs = prescription_rules.needs_special_form(line["drug"] for line in payload["prescription"])
+    if special_form_drugs:
+        messages.warning(
+            request,
+            _(
+                "%(drugs)s will not be on the printed prescription: Fracción I controlled drugs need the special "
+                "prescription form with a barcode (recetario especial con código de barras)."
+            )
+            % {"drugs": ", ".join(special_form_drugs)},
+        )
     if result.finished:
         messages.success(request, _("The consultation is closed and in the patient's record."))
         return redirect("records:patient_record", patient_id=appointment.patient_id)
@@ -530,6 +557,7 @@ def prescription(request, patient_id, encounter_id):
             "encounter": encounter,
             "doctor": doctor,
             "clinic": ClinicDetails.current(),
+            "printed": prescription_rules.printable(encounter["prescription"]),
         },
     )
 

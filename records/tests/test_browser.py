@@ -194,6 +194,7 @@ def patient_reads_record_and_prescription(page, clinic, doctor, patient, languag
     expect(table.get_by_role("columnheader")).to_have_text(
         [
             text("Drug (generic name)", language),
+            text("Presentation", language),
             text("Dose", language),
             text("Route", language),
             text("Frequency", language),
@@ -204,7 +205,14 @@ def patient_reads_record_and_prescription(page, clinic, doctor, patient, languag
     expect(rows).to_have_count(len(LINES))
     for row, line in zip([rows.nth(0), rows.nth(1)], LINES, strict=True):
         expect(row.get_by_role("cell")).to_have_text(
-            [line["drug"], line["dose"], line["route"], line["frequency"], line["duration"]]
+            [
+                line["drug"],
+                line.get("presentation", ""),
+                line["dose"],
+                line["route"],
+                line["frequency"],
+                line["duration"],
+            ]
         )
     expect(main).to_contain_text(f"{text('Instructions', language)}: {TREATMENT}")
     # A line to sign on: the "Signature" caption under a ruled border.
@@ -287,7 +295,7 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
         PHYSICAL_EXAM,
         TREATMENT,
     )
-    assert encounter["prescription"] == LINES
+    assert encounter["prescription"] == [{**line, "presentation": ""} for line in LINES]
     assert encounter["vitals"] == {
         **{name: float(value) for name, value in VITALS.items()},
         "spo2": None,

@@ -10,6 +10,7 @@ from records.models import Operation, OperationKind
 from records.tests.helpers import appointment_with_record, encounters_of
 from records.tests.view_helpers import (
     TWO_LINES,
+    allergy_override,
     consultation_form,
     consultation_url,
     record_url,
@@ -86,7 +87,8 @@ def test_posting_the_contracts_fields_closes_the_consultation_into_the_record(do
         "glucose_mg_dl": None,
         "bmi": 24.2,
     }
-    assert encounter["prescription"] == TWO_LINES
+    # The presentation is optional: stored empty when the doctor leaves it out.
+    assert encounter["prescription"] == [{**line, "presentation": ""} for line in TWO_LINES]
     assert encounter["author"] == {"id": appointment.doctor_id, "name": appointment.doctor.get_full_name()}
     assert before <= encounter["created_at"] <= timezone.now() + timedelta(seconds=1)
 
@@ -179,17 +181,20 @@ def test_prescribing_a_drug_the_patient_is_allergic_to_warns_and_waits_for_confi
     assert response.status_code == 200
     page = response.content.decode()
     assert "Allergy warning" in page
-    assert 'Penicilina G benzatínica matches the recorded allergy "penicilina".' in page
+    assert (
+        "Penicilina G benzatínica is a penicillin; the patient is allergic to penicillins "
+        "(recorded as &quot;penicilina&quot;)." in page
+    )
     assert 'name="confirm_allergy"' in page
     assert_nothing_written(appointment)
 
-    response = doctor_client.post(consultation_url(appointment), {**form, "confirm_allergy": "1"})
+    response = doctor_client.post(consultation_url(appointment), {**form, **allergy_override(page)})
 
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.COMPLETED
     encounter = repository.get_encounter(encounter_id=appointment.encounter_id, patient_id=appointment.patient_id)
-    assert encounter["prescription"] == [PENICILLIN]
+    assert encounter["prescription"] == [{**PENICILLIN, "presentation": ""}]
 
 
 def test_submitting_twice_closes_the_consultation_once(doctor_client, appointment):

@@ -10,7 +10,13 @@ from django.utils import timezone
 from records import repository
 from records.models import Operation, OperationState
 from records.tests.helpers import appointment_with_record, encounters_of
-from records.tests.view_helpers import consultation_form, consultation_url, record_url, starting_today
+from records.tests.view_helpers import (
+    allergy_override,
+    consultation_form,
+    consultation_url,
+    record_url,
+    starting_today,
+)
 from scheduling.models import AppointmentStatus
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +44,9 @@ def test_with_the_records_store_stopped_the_note_is_kept_and_reaches_the_record_
     assert "could not be checked" in unchecked.content.decode()
     assert not Operation.objects.exists()
 
-    closed = doctor.post(consultation_url(appointment), {**form, "confirm_allergy": "1"}, follow=True)
+    closed = doctor.post(
+        consultation_url(appointment), {**form, **allergy_override(unchecked.content.decode())}, follow=True
+    )
 
     assert closed.status_code == 200
     agenda = closed.content.decode()

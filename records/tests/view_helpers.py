@@ -61,3 +61,12 @@ def closed_encounter(appointment=None, **payload_overrides):
     )
     assert result.finished
     return appointment, result.encounter_id
+
+
+def allergy_override(page, reason="Benefit outweighs the risk; patient informed."):
+    """The fields a doctor sends to prescribe despite the allergy warnings the page showed."""
+    import re
+
+    token = re.search(r'name="allergy_override_token" value="([^"]+)"', page)
+    assert token, "the page shows no allergy override"
+    return {"allergy_override_token": token.group(1), "confirm_allergy": "on", "allergy_override_reason": reason}
