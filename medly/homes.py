@@ -4,13 +4,17 @@ The home view picks the function and the template `home/<role>.html` by the user
 function reads through its app's queries module; none writes.
 """
 
+from medly.clinic import clinic_details, maps_url
+
 
 def anonymous_home(request):
     return {}
 
 
 def patient_home(request):
-    return {}
+    from scheduling import queries as scheduling_queries  # the apps' modules import medly's
+
+    return {**scheduling_queries.patient_home(request.user), "maps_url": maps_url(clinic_details())}
 
 
 def doctor_home(request):
