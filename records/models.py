@@ -119,7 +119,12 @@ class ClinicDetails(models.Model):
 
     @classmethod
     def current(cls):
-        return cls.objects.filter(pk=1).first() or cls(name="Medly", address="", legal_owner="")
+        return cls.objects.filter(pk=1).first() or cls.not_yet_entered()
+
+    @classmethod
+    def not_yet_entered(cls):
+        """What pages show before an administrator has entered the clinic's details."""
+        return cls(name="Medly", address="", legal_owner="")
 
     @classmethod
     def cached(cls):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import DoctorProfile, Role, User
 from medly.text import fold_for_search
 from records.operations import close_problem
-from scheduling.exceptions import AlreadyBookedByYou, SlotInPast, SlotUnavailable
+from scheduling.exceptions import AlreadyBookedByYou, DoctorUnavailable, SlotInPast, SlotUnavailable
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
 from waitlist.exceptions import SlotHeld
 
@@ -125,12 +125,9 @@ def patient_appointments(patient):
 
 
 def slot_to_book(slot_id):
-    """The slot with its doctor, their profile and specialties, and who holds it for the waitlist; 404 if none.
-
-    Only an active doctor's slot: any other is not offered to anyone.
-    """
+    """The slot with its doctor, their profile and specialties, and who holds it for the waitlist; 404 if none."""
     slot = (
-        Slot.objects.filter(pk=slot_id, doctor__role=Role.DOCTOR, doctor__is_active=True)
+        Slot.objects.filter(pk=slot_id, doctor__role=Role.DOCTOR)
         .select_related("doctor", "doctor__doctor_profile", "waitlist_hold")
         .prefetch_related(Prefetch("doctor__doctor_profile__specialties", queryset=Specialty.objects.order_by("name")))
         .first()
@@ -146,6 +143,8 @@ def booking_refusal(patient, slot, *, now=None):
     A read for the confirmation page; the booking itself checks again, under its locks.
     """
     now = now or timezone.now()
+    if not slot.doctor.is_active:
+        return DoctorUnavailable()
     if slot.starts_at <= now:
         return SlotInPast()
     if Appointment.objects.filter(live_slot_id=slot.pk, patient=patient).exists():

@@ -74,17 +74,16 @@ def _refusal(request, error, status):
 @role_required(Role.PATIENT)
 def book(request, slot_id):
     """The confirmation page of a chosen time (GET), and the booking itself (POST, with an optional reason)."""
+    form = BookingForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        return _book(request, slot_id, reason=form.cleaned_data["reason"])
     slot = queries.slot_to_book(slot_id)
-    form = BookingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        return _book(request, slot, reason=form.cleaned_data["reason"])
-    if request.method == "GET":
-        refusal = queries.booking_refusal(request.user, slot)
-        if isinstance(refusal, AlreadyBookedByYou):
-            messages.info(request, refusal.message)
-            return redirect("scheduling:appointments")
-        if refusal is not None:
-            return _refusal(request, refusal, 409)
+    refusal = queries.booking_refusal(request.user, slot)
+    if isinstance(refusal, AlreadyBookedByYou):
+        messages.info(request, refusal.message)
+        return redirect("scheduling:appointments")
+    if refusal is not None:
+        return _refusal(request, refusal, 409)
     return render(request, "scheduling/book.html", {
         "slot": slot,
         "doctor": slot.doctor,
@@ -96,11 +95,11 @@ def book(request, slot_id):
     })
 
 
-def _book(request, slot, *, reason):
+def _book(request, slot_id, *, reason):
     # Before booking: the confirmation is written in the language of the page they book from.
     remember_language(request.user, translation.get_language())
     try:
-        services.book_slot(patient=request.user, slot_id=slot.pk, reason=reason)
+        services.book_slot(patient=request.user, slot_id=slot_id, reason=reason)
     except AlreadyBookedByYou as error:
         messages.info(request, error.message)
         return redirect("scheduling:appointments")
