@@ -26,4 +26,5 @@ def with_clinic_phone(message):
     phone = clinic_details().phone
     if not phone:
         return str(message)
-    return f"{message} {_('The clinic’s phone number is %(phone)s.') % {'phone': phone}}"
+    sentence = _("The clinic’s phone number is %(phone)s.") % {"phone": phone}
+    return f"{message} {sentence}"
