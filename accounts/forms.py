@@ -13,7 +13,8 @@ BLOOD_TYPE_CHOICES = [("", _("I don't know"))] + [(value, value) for value in BL
 class LoginForm(AuthenticationForm):
     # max_length: the column's; a longer address is no account, and django-axes could not store it.
     username = forms.EmailField(
-        label=_("Email"), max_length=254,
+        label=_("Email"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
@@ -68,9 +69,7 @@ class PatientDetailsForm(forms.Form):
 
 
 class RegistrationForm(PatientDetailsForm):
-    email = forms.EmailField(
-        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
-    )
+    email = forms.EmailField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     password1 = forms.CharField(

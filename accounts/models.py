@@ -199,8 +199,9 @@ class PrivacyConsent(models.Model):
     notice_version = models.CharField(_("privacy notice version"), max_length=20)
     accepted_at = models.DateTimeField(_("accepted at"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
-    channel = models.CharField(_("how it was given"), max_length=16, choices=ConsentChannel.choices,
-                               default=ConsentChannel.ONLINE)
+    channel = models.CharField(
+        _("how it was given"), max_length=16, choices=ConsentChannel.choices, default=ConsentChannel.ONLINE
+    )
     # The staff member who gave the notice in person; empty for online sign-up.
     recorded_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")

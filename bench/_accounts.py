@@ -56,14 +56,19 @@ def log_in(session, email, password):
 
 def sign_up_patients(args):
     """Register every patient (in parallel); log in the ones that already exist, the first one alone."""
-    patients = [Patient(f"{args.prefix}-{n}@medly.test", Session(args.url, timeout=args.timeout))
-                for n in range(args.patients)]
+    patients = [
+        Patient(f"{args.prefix}-{n}@medly.test", Session(args.url, timeout=args.timeout)) for n in range(args.patients)
+    ]
     started = time.perf_counter()
     with ThreadPoolExecutor(args.concurrency) as pool:
-        outcomes = list(pool.map(lambda pair: register(pair[1].session, pair[1].email, pair[0], args.password),
-                                 enumerate(patients)))
-    failed = [(p.email, outcome) for p, outcome in zip(patients, outcomes, strict=True)
-              if outcome not in ("registered", "exists")]
+        outcomes = list(
+            pool.map(lambda pair: register(pair[1].session, pair[1].email, pair[0], args.password), enumerate(patients))
+        )
+    failed = [
+        (p.email, outcome)
+        for p, outcome in zip(patients, outcomes, strict=True)
+        if outcome not in ("registered", "exists")
+    ]
     if failed:
         raise SetupError(f"{len(failed)} sign-ups failed, e.g. {failed[0][0]}: {failed[0][1]}")
     existing = [p for p, outcome in zip(patients, outcomes, strict=True) if outcome == "exists"]
@@ -72,6 +77,8 @@ def sign_up_patients(args):
         with ThreadPoolExecutor(args.concurrency) as pool:
             list(pool.map(lambda p: log_in(p.session, p.email, args.password), existing[1:]))
     seconds = time.perf_counter() - started
-    print(f"sign-up: {outcomes.count('registered')} registered, {len(existing)} logged in "
-          f"(already existed) in {seconds:.1f} s")
+    print(
+        f"sign-up: {outcomes.count('registered')} registered, {len(existing)} logged in "
+        f"(already existed) in {seconds:.1f} s"
+    )
     return patients

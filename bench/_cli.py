@@ -19,12 +19,20 @@ class SetupError(Exception):
 
 def add_shared_arguments(parser, prefix_stem):
     """The options between the script's own ones: bench patients, timeout, the doctor and his slots."""
-    parser.add_argument("--prefix", default=f"{prefix_stem}-{int(time.time())}",
-                        help=f"email prefix: patients are <prefix>-<n>@medly.test (default {prefix_stem}-<unix time>)")
+    parser.add_argument(
+        "--prefix",
+        default=f"{prefix_stem}-{int(time.time())}",
+        help=f"email prefix: patients are <prefix>-<n>@medly.test (default {prefix_stem}-<unix time>)",
+    )
     parser.add_argument("--password", default="Tortuga-azul-2026-bench", help="the bench patients' password")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a request counts as timed out")
-    parser.add_argument("--open-slots", type=int, default=0, metavar="DAYS",
-                        help=f"first let the doctor open slots for DAYS days from tomorrow (max {MAX_OPEN_DAYS})")
+    parser.add_argument(
+        "--open-slots",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help=f"first let the doctor open slots for DAYS days from tomorrow (max {MAX_OPEN_DAYS})",
+    )
     parser.add_argument("--open-from", default="07:00", help="first slot of each opened day (HH:MM)")
     parser.add_argument("--open-until", default="21:00", help="end of the last slot of each opened day (HH:MM)")
     parser.add_argument("--doctor-email", default="doctor@medly.test")

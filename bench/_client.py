@@ -195,8 +195,11 @@ def doctor_agenda_week(session, day):
             raise RuntimeError("/appointments/: an appointment row before any day heading; page layout changed?")
         starts_at = datetime.combine(current, datetime.strptime(match.group("time"), "%H:%M").time())
         appointment = match.group("appointment")
-        rows.append(AgendaRow(starts_at, int(match.group("patient")), int(appointment) if appointment else None,
-                              match.group("status")))
+        rows.append(
+            AgendaRow(
+                starts_at, int(match.group("patient")), int(appointment) if appointment else None, match.group("status")
+            )
+        )
     return datetime.strptime(first.group(1), "%Y-%m-%d").date(), rows
 
 

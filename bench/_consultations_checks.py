@@ -35,13 +35,17 @@ def check_records(sessions, visits, tag):
         final, pending = page.body.count(FINAL_ENCOUNTER), page.body.count(PENDING_ENCOUNTER)
         mine = page.body.count(f"[{tag} appointment {visit.appointment_id}]")
         if (final, pending, mine) != (1, 0, 1):
-            return (f"patient {visit.patient_id} (appointment {visit.appointment_id}): {final} final and {pending} "
-                    f"pending encounters, this appointment's diagnosis {mine} times")
+            return (
+                f"patient {visit.patient_id} (appointment {visit.appointment_id}): {final} final and {pending} "
+                f"pending encounters, this appointment's diagnosis {mine} times"
+            )
         return None
 
     problems = [problem for problem in map_with_sessions(sessions, job, visits) if problem]
-    print(f"   record pages: {len(visits) - len(problems)} of {len(visits)} show exactly one final encounter "
-          "with this appointment's diagnosis and nothing pending")
+    print(
+        f"   record pages: {len(visits) - len(problems)} of {len(visits)} show exactly one final encounter "
+        "with this appointment's diagnosis and nothing pending"
+    )
     return problems
 
 
@@ -60,6 +64,8 @@ def check_database(url, visits, expected="completed"):
             encounter_ids[encounter_id] += 1
     shared = {eid: n for eid, n in encounter_ids.items() if n > 1}
     problems.extend(f"encounter {eid} is named by {n} appointments" for eid, n in shared.items())
-    print(f"   database: {len(visits)} appointments: {counts_text(statuses)}"
-          + (f"; {len(encounter_ids)} distinct 24-hex encounter ids" if expected == "completed" else ""))
+    print(
+        f"   database: {len(visits)} appointments: {counts_text(statuses)}"
+        + (f"; {len(encounter_ids)} distinct 24-hex encounter ids" if expected == "completed" else "")
+    )
     return problems

@@ -112,8 +112,12 @@ def close(session, visit, fields, *, confirm_unchecked=False, read_message=False
         return Close(visit, f"form GET {form.status} {form.error}".strip(), form_seconds=form.seconds)
     answer = session.post(visit.path, fields)
     post_seconds, posts = answer.seconds, 1
-    if (confirm_unchecked and answer.status == 200 and 'name="confirm_allergy"' in answer.body
-            and "could not be checked" in answer.body):
+    if (
+        confirm_unchecked
+        and answer.status == 200
+        and 'name="confirm_allergy"' in answer.body
+        and "could not be checked" in answer.body
+    ):
         answer = session.post(visit.path, [*fields, ("confirm_allergy", "1")])
         post_seconds, posts = post_seconds + answer.seconds, 2
     messages = []
@@ -131,8 +135,13 @@ def close_phase(name, visits, sessions, tag, *, expected="closed", confirm_unche
     phase = Phase(name, expected)
 
     def job(session, visit):
-        return close(session, visit, consultation_fields(visit, tag),
-                     confirm_unchecked=confirm_unchecked, read_message=read_message)
+        return close(
+            session,
+            visit,
+            consultation_fields(visit, tag),
+            confirm_unchecked=confirm_unchecked,
+            read_message=read_message,
+        )
 
     started = time.perf_counter()
     phase.closes = map_with_sessions(sessions, job, visits)
@@ -172,8 +181,9 @@ def double_submit_phase(visits, pair, tag):
         closes = []
         for session, form, answer in zip(pair, forms, answers, strict=True):
             messages = page_messages(session.get(redirect_target(answer)).body) if answer.status == 302 else []
-            closes.append(Close(visit, outcome_of(answer, visit, messages), form.seconds, answer.seconds, 1,
-                                " ".join(messages)))
+            closes.append(
+                Close(visit, outcome_of(answer, visit, messages), form.seconds, answer.seconds, 1, " ".join(messages))
+            )
         if sorted(c.outcome for c in closes) == ["already closed", "closed"]:
             pairs_ok += 1
         else:
@@ -213,14 +223,18 @@ def summarize(phase):
 
 def print_summary(summary, notes):
     post, form = summary["post_latency_ms"], summary["form_latency_ms"]
-    print(f"\n== {summary['phase']}: {summary['closes']} closes in {summary['wall_seconds']:.2f} s "
-          f"(expected: {summary['expected']})")
+    print(
+        f"\n== {summary['phase']}: {summary['closes']} closes in {summary['wall_seconds']:.2f} s "
+        f"(expected: {summary['expected']})"
+    )
     for note in notes[:20]:
         print(f"   {note}")
     print(f"   by outcome: {counts_text(Counter(summary['outcomes']))}; client errors/timeouts {summary['errors']}")
     if summary["allergy_check_confirmed"]:
-        print(f"   {summary['allergy_check_confirmed']} closes needed a second POST confirming the allergy check "
-              "the page could not make (records store down)")
+        print(
+            f"   {summary['allergy_check_confirmed']} closes needed a second POST confirming the allergy check "
+            "the page could not make (records store down)"
+        )
     print(f"   {summary['closes_per_second']} closes/s (form GET + POST, over the phase's wall time)")
     if post["p50"] is not None:
         print(f"   close POST latency ms: {latency_text(post)}")

@@ -39,10 +39,16 @@ def setup(args):
     if args.open_slots:
         open_more_slots(args)
     count = args.consultations + args.double_submits
-    patients = sign_up_patients(SimpleNamespace(
-        prefix=args.prefix, patients=count, url=args.url, timeout=args.timeout,
-        concurrency=args.setup_concurrency, password=args.password,
-    ))
+    patients = sign_up_patients(
+        SimpleNamespace(
+            prefix=args.prefix,
+            patients=count,
+            url=args.url,
+            timeout=args.timeout,
+            concurrency=args.setup_concurrency,
+            password=args.password,
+        )
+    )
     doctor = doctor_sessions(args, 1)[0]
     bookings = book_appointments(args, doctor, patients)
     visits = find_visits(doctor, bookings)
@@ -76,17 +82,21 @@ def book_appointments(args, doctor, patients):
     found = sorted(open_slots(patients[0].session, doctor_id), key=lambda slot: (slot.starts_at, slot.slot_id))
     print(f"slots: doctor {doctor_id} has {len(found)} open slots on his page; this run needs {len(patients)}")
     if len(found) < len(patients):
-        raise SetupError(f"only {len(found)} open slots, {len(patients)} needed: pass --open-slots DAYS "
-                         "(--open-slots 58 opens about 1600 slots for the demo doctor)")
-    slots = found[len(found) - len(patients):]
+        raise SetupError(
+            f"only {len(found)} open slots, {len(patients)} needed: pass --open-slots DAYS "
+            "(--open-slots 58 opens about 1600 slots for the demo doctor)"
+        )
+    slots = found[len(found) - len(patients) :]
     started = time.perf_counter()
     with ThreadPoolExecutor(args.setup_concurrency) as pool:
         attempts = list(pool.map(lambda pair: book(*pair), zip(patients, [s.slot_id for s in slots], strict=True)))
     outcomes = Counter(attempt.outcome for attempt in attempts)
     if outcomes.get("booked", 0) != len(patients):
         raise SetupError(f"booking the bench appointments: {dict(outcomes)}")
-    print(f"booking: {len(patients)} appointments booked in {time.perf_counter() - started:.1f} s "
-          f"({slots[0].starts_at:%Y-%m-%d %H:%M} .. {slots[-1].starts_at:%Y-%m-%d %H:%M})")
+    print(
+        f"booking: {len(patients)} appointments booked in {time.perf_counter() - started:.1f} s "
+        f"({slots[0].starts_at:%Y-%m-%d %H:%M} .. {slots[-1].starts_at:%Y-%m-%d %H:%M})"
+    )
     return list(zip(patients, slots, strict=True))
 
 
@@ -115,8 +125,10 @@ def find_visits(doctor, bookings):
             continue
         visits.append(Visit(row.appointment_id, row.patient_id, slot.slot_id, slot.starts_at))
     if problems:
-        raise SetupError(f"{len(problems)} booked slots have no scheduled appointment with a consultation link on "
-                         f"the doctor's agenda, e.g. {problems[0]}")
+        raise SetupError(
+            f"{len(problems)} booked slots have no scheduled appointment with a consultation link on "
+            f"the doctor's agenda, e.g. {problems[0]}"
+        )
     print(f"agenda: {len(visits)} scheduled appointments found on {len(rows)} agenda rows")
     return visits
 
@@ -126,8 +138,10 @@ def check_visits_in_database(url, visits):
     rows = appointment_rows(url, visits)
     wrong = [v for v in visits if rows.get(v.appointment_id, (None,))[0] != v.slot_id]
     if wrong:
-        raise SetupError(f"{len(wrong)} agenda appointment ids do not belong to the booked slots, "
-                         f"e.g. appointment {wrong[0].appointment_id}")
+        raise SetupError(
+            f"{len(wrong)} agenda appointment ids do not belong to the booked slots, "
+            f"e.g. appointment {wrong[0].appointment_id}"
+        )
 
 
 def appointment_rows(url, visits):

@@ -48,14 +48,21 @@ def run_command(command, env, label, *, limit=15):
     started = time.perf_counter()
     try:
         # The operator's own command line (an option of this script), run without a shell.
-        done = subprocess.run(shlex.split(command), cwd=REPO, env=env, capture_output=True,  # noqa: S603
-                              text=True, timeout=600, check=False)
+        done = subprocess.run(  # noqa: S603
+            shlex.split(command),
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         print(f"   {label}: could not run `{command}`: {exc}")
         return None, [str(exc)]
     lines = (done.stdout + done.stderr).splitlines()
     print(f"   {label}: `{command}` exit {done.returncode} in {time.perf_counter() - started:.1f} s")
-    shown = lines if len(lines) <= limit else [*lines[:limit - 1], f"... {len(lines) - limit} more lines", lines[-1]]
+    shown = lines if len(lines) <= limit else [*lines[: limit - 1], f"... {len(lines) - limit} more lines", lines[-1]]
     for line in shown:
         print(f"     {line}")
     return done.returncode, lines

@@ -20,12 +20,16 @@ class MongoControl:
             self.port = int(self._read("mongo.port"))
             self.data_path = self._read("mongo.path")
         except (OSError, ValueError) as exc:
-            raise SetupError(f"--outage: {self.dir} has no mongo.port/mongo.path ({exc}); start the server with "
-                             "bench/serve.sh (same PORT), or pass --control-dir") from exc
+            raise SetupError(
+                f"--outage: {self.dir} has no mongo.port/mongo.path ({exc}); start the server with "
+                "bench/serve.sh (same PORT), or pass --control-dir"
+            ) from exc
         if kind == "kill" and not self.data_path:
-            raise SetupError("--outage-kind kill: the embedded MongoDB keeps its data in memory, so a restart "
-                             "would lose every record; start serve.sh with MONGO_DATA=file, or use "
-                             "--outage-kind freeze")
+            raise SetupError(
+                "--outage-kind kill: the embedded MongoDB keeps its data in memory, so a restart "
+                "would lose every record; start serve.sh with MONGO_DATA=file, or use "
+                "--outage-kind freeze"
+            )
         self.pid()  # fails early when it is not running
 
     def _read(self, name):

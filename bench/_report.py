@@ -25,5 +25,5 @@ def rounded_percentiles_ms(seconds):
 
 
 def latency_text(ms):
-    """"p50 …  p95 …  p99 …  max …" in whole milliseconds (``ms`` from ``percentiles_ms``, not empty)."""
+    """ "p50 …  p95 …  p99 …  max …" in whole milliseconds (``ms`` from ``percentiles_ms``, not empty)."""
     return f"p50 {ms['p50']:.0f}  p95 {ms['p95']:.0f}  p99 {ms['p99']:.0f}  max {ms['max']:.0f}"

@@ -46,8 +46,10 @@ def open_more_slots(args):
     ]
     response = doctor.submit_form("/schedule/availability/", fields)
     if response.status != 302:
-        raise SetupError(f"POST /schedule/availability/ answered {response.status} {response.error}: "
-                         "form refused? (overlap with slots of another length, bad hours)")
+        raise SetupError(
+            f"POST /schedule/availability/ answered {response.status} {response.error}: "
+            "form refused? (overlap with slots of another length, bad hours)"
+        )
     page = doctor.get("/schedule/availability/").body
     opened = next((line.strip() for line in page.splitlines() if "slots opened" in line), "(no message)")
     print(f"availability: {args.doctor_email}: {_strip_tags(opened)}")

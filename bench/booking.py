@@ -89,16 +89,28 @@ def parse_args(argv=None):
     parser.add_argument("--race-slots", type=int, default=5, help="slots every patient races for (default 5)")
     parser.add_argument("--distinct", type=int, default=200, help="distinct slots booked in the throughput phase")
     parser.add_argument("--concurrency", type=int, default=20, help="parallel requests in sign-up and throughput")
-    parser.add_argument("--max-future-appointments", type=int, default=4, metavar="N",
-                        help="the server's MAX_FUTURE_APPOINTMENTS: no patient is sent more bookings (default 4)")
+    parser.add_argument(
+        "--max-future-appointments",
+        type=int,
+        default=4,
+        metavar="N",
+        help="the server's MAX_FUTURE_APPOINTMENTS: no patient is sent more bookings (default 4)",
+    )
     add_shared_arguments(parser, "bench")
     parser.add_argument("--database-url", help="mysql://user:pass@host:port/db to count live appointments per slot")
     parser.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     args = parser.parse_args(argv)
-    if (args.patients < 2 or args.race_slots < 0 or args.distinct < 0 or args.concurrency < 1
-            or args.max_future_appointments < 1):
-        parser.error("need --patients >= 2, --race-slots >= 0, --distinct >= 0, --concurrency >= 1, "
-                     "--max-future-appointments >= 1")
+    if (
+        args.patients < 2
+        or args.race_slots < 0
+        or args.distinct < 0
+        or args.concurrency < 1
+        or args.max_future_appointments < 1
+    ):
+        parser.error(
+            "need --patients >= 2, --race-slots >= 0, --distinct >= 0, --concurrency >= 1, "
+            "--max-future-appointments >= 1"
+        )
     check_shared_arguments(parser, args)
     return args
 
@@ -116,7 +128,7 @@ def find_slots(patient, needed):
             "(e.g. --open-slots 30 opens about 840 slots for the demo doctor)"
         )
     found.sort(key=lambda slot: (slot.starts_at, slot.slot_id))
-    return found[len(found) - needed:]
+    return found[len(found) - needed :]
 
 
 def overlaps(slot, held):
@@ -184,8 +196,10 @@ def race_phase(patients, slots, limit):
             if attempt.outcome == "booked":
                 attempt.patient.held.append(slot)
         counts = Counter(attempt.outcome for attempt in attempts)
-        phase.notes.append(f"slot {slot.slot_id} ({slot.starts_at:%Y-%m-%d %H:%M}), {len(contenders)} contenders: "
-                           f"{counts_text(counts)}; all answered in {seconds * 1000:.0f} ms")
+        phase.notes.append(
+            f"slot {slot.slot_id} ({slot.starts_at:%Y-%m-%d %H:%M}), {len(contenders)} contenders: "
+            f"{counts_text(counts)}; all answered in {seconds * 1000:.0f} ms"
+        )
     return phase
 
 
@@ -193,8 +207,10 @@ def distinct_phase(patients, slots, concurrency, limit):
     jobs, skipped = assign_distinct(patients, slots, limit)
     phase = Phase("throughput")
     if skipped:
-        phase.notes.append(f"{skipped} slots left out: no patient could book them within the app's rules "
-                           f"(overlap, one per doctor per day, at most {limit} upcoming): pass more --patients")
+        phase.notes.append(
+            f"{skipped} slots left out: no patient could book them within the app's rules "
+            f"(overlap, one per doctor per day, at most {limit} upcoming): pass more --patients"
+        )
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         phase.attempts = list(pool.map(lambda job: book(job[0], job[1].slot_id), jobs))
@@ -232,8 +248,10 @@ def print_summary(summary, notes):
     print(f"\n== {summary['phase']}: {summary['requests']} requests in {summary['wall_seconds']:.2f} s")
     for note in notes:
         print(f"   {note}")
-    print(f"   booked {summary['booked']}, 409 {summary['refused_409']}; by outcome: "
-          f"{counts_text(Counter(summary['outcomes']))}")
+    print(
+        f"   booked {summary['booked']}, 409 {summary['refused_409']}; by outcome: "
+        f"{counts_text(Counter(summary['outcomes']))}"
+    )
     print(f"   {summary['bookings_per_second']} bookings/s, {summary['requests_per_second']} requests/s")
     if "slowest_race_ms" in summary:
         print(f"   slowest race: every contender had its answer within {summary['slowest_race_ms']:.0f} ms")
@@ -267,8 +285,10 @@ def check_database(url, expected_live):
                 status, live = rows.get(slot_id, ("missing", 0))
                 wanted = expected_live[slot_id]
                 if live != wanted or (status == "booked") != (live > 0):
-                    mismatches.append(f"slot {slot_id}: HTTP said {wanted} booking(s), database has {live} live "
-                                      f"appointment(s), slot status {status}")
+                    mismatches.append(
+                        f"slot {slot_id}: HTTP said {wanted} booking(s), database has {live} live "
+                        f"appointment(s), slot status {status}"
+                    )
         return doubles, mismatches
     finally:
         connection.close()
@@ -286,13 +306,15 @@ def expected_live_per_slot(phases, slots):
 
 
 def run(args):
-    print(f"medly booking bench against {args.url}: {args.patients} patients, {args.race_slots} race slots, "
-          f"{args.distinct} distinct slots at concurrency {args.concurrency}")
+    print(
+        f"medly booking bench against {args.url}: {args.patients} patients, {args.race_slots} race slots, "
+        f"{args.distinct} distinct slots at concurrency {args.concurrency}"
+    )
     if args.open_slots:
         open_more_slots(args)
     patients = sign_up_patients(args)
     slots = find_slots(patients[0], args.race_slots + args.distinct)
-    race_slots, distinct_slots = slots[:args.race_slots], slots[args.race_slots:]
+    race_slots, distinct_slots = slots[: args.race_slots], slots[args.race_slots :]
     phases = []
     if race_slots:
         phases.append(race_phase(patients, race_slots, args.max_future_appointments))
@@ -315,8 +337,10 @@ def verdict(args, phases, summaries, slots):
     if args.database_url:
         doubles, mismatches = check_database(args.database_url, expected_live_per_slot(phases, slots))
         print(f"   database: slots with more than one live appointment (whole table): {doubles or 'none'}")
-        print(f"   database: {len(slots)} slots of this run checked against the HTTP answers: "
-              f"{len(mismatches)} disagreements")
+        print(
+            f"   database: {len(slots)} slots of this run checked against the HTTP answers: "
+            f"{len(mismatches)} disagreements"
+        )
         for line in mismatches[:20]:
             print(f"     {line}")
         result.update(db_double_bookings=doubles, db_mismatches=mismatches)

@@ -68,26 +68,45 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", help="base URL of the running server, e.g. http://127.0.0.1:8100")
     parser.add_argument("--consultations", "-n", type=int, default=100, help="consultations closed (default 100)")
-    parser.add_argument("--concurrency", "-c", type=int, default=4,
-                        help="doctor sessions closing at once (default 4)")
-    parser.add_argument("--double-submits", type=int, default=10,
-                        help="more consultations each posted twice at the same instant (default 10)")
+    parser.add_argument("--concurrency", "-c", type=int, default=4, help="doctor sessions closing at once (default 4)")
+    parser.add_argument(
+        "--double-submits",
+        type=int,
+        default=10,
+        help="more consultations each posted twice at the same instant (default 10)",
+    )
     parser.add_argument("--setup-concurrency", type=int, default=10, help="parallel sign-ups and bookings")
     add_shared_arguments(parser, "consult")
     parser.add_argument("--database-url", help="mysql://user:pass@host:port/db to check the appointments in MySQL")
-    parser.add_argument("--check-command", default=".venv/bin/python manage.py check_consistency",
-                        help="run from the repository root with the server's environment (default: %(default)s)")
-    parser.add_argument("--reconcile-command", default=".venv/bin/python manage.py reconcile",
-                        help="with --outage: run after the store is back (default: %(default)s)")
-    parser.add_argument("--server-env", metavar="FILE",
-                        help="`export NAME=value` lines for the two commands (serve.sh writes $CONTROL_DIR/env; "
-                             "used by default when it exists); otherwise they inherit this environment")
+    parser.add_argument(
+        "--check-command",
+        default=".venv/bin/python manage.py check_consistency",
+        help="run from the repository root with the server's environment (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--reconcile-command",
+        default=".venv/bin/python manage.py reconcile",
+        help="with --outage: run after the store is back (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--server-env",
+        metavar="FILE",
+        help="`export NAME=value` lines for the two commands (serve.sh writes $CONTROL_DIR/env; "
+        "used by default when it exists); otherwise they inherit this environment",
+    )
     parser.add_argument("--control-dir", help="serve.sh's CONTROL_DIR (default /tmp/medly-bench-<port of url>)")
-    parser.add_argument("--outage", action="store_true",
-                        help="stop the embedded MongoDB during the middle third of the closes, then reconcile")
-    parser.add_argument("--outage-kind", choices=["kill", "freeze"], default="kill",
-                        help="kill: stop the process and restart it (needs MONGO_DATA=file serve.sh); "
-                             "freeze: SIGSTOP/SIGCONT it (any data mode)")
+    parser.add_argument(
+        "--outage",
+        action="store_true",
+        help="stop the embedded MongoDB during the middle third of the closes, then reconcile",
+    )
+    parser.add_argument(
+        "--outage-kind",
+        choices=["kill", "freeze"],
+        default="kill",
+        help="kill: stop the process and restart it (needs MONGO_DATA=file serve.sh); "
+        "freeze: SIGSTOP/SIGCONT it (any data mode)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     args = parser.parse_args(argv)
     if args.consultations < 1 or args.double_submits < 0 or args.concurrency < 1 or args.setup_concurrency < 1:
@@ -104,24 +123,33 @@ def parse_args(argv=None):
 
 
 def run(args):
-    print(f"medly consultation bench against {args.url}: {args.consultations} closes at concurrency "
-          f"{args.concurrency}, {args.double_submits} double submits"
-          + (f", MongoDB outage ({args.outage_kind}) during the middle third" if args.outage else "")
-          + f"; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"medly consultation bench against {args.url}: {args.consultations} closes at concurrency "
+        f"{args.concurrency}, {args.double_submits} double submits"
+        + (f", MongoDB outage ({args.outage_kind}) during the middle third" if args.outage else "")
+        + f"; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     env, env_file = server_environment(args)
-    print(f"check_consistency environment: {env_file or 'inherited'} (DATABASE_URL={env['DATABASE_URL']}, "
-          f"MONGO_URI={env['MONGO_URI']})")
+    print(
+        f"check_consistency environment: {env_file or 'inherited'} (DATABASE_URL={env['DATABASE_URL']}, "
+        f"MONGO_URI={env['MONGO_URI']})"
+    )
     control = MongoControl(args.control_dir, args.outage_kind) if args.outage else None
     baseline, _ = run_command(args.check_command, env, "before the run")
     doctor, visits = setup(args)
-    measured, doubles = visits[:args.consultations], visits[args.consultations:]
+    measured, doubles = visits[: args.consultations], visits[args.consultations :]
     sessions = doctor_sessions(args, args.concurrency)
     pair = doctor_sessions(args, 2) if doubles else []
     tag = args.prefix
-    result = {"args": {k: v for k, v in vars(args).items() if k != "password"}, "baseline_check_exit": baseline,
-              "load_average_start": os.getloadavg()}
-    print(f"doctor sessions: {len(sessions)} closing, {len(pair)} for double submits; "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    result = {
+        "args": {k: v for k, v in vars(args).items() if k != "password"},
+        "baseline_check_exit": baseline,
+        "load_average_start": os.getloadavg(),
+    }
+    print(
+        f"doctor sessions: {len(sessions)} closing, {len(pair)} for double submits; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
 
     phases, problems, interim = [], [], {}
 
@@ -133,13 +161,22 @@ def run(args):
         done(close_phase("close", measured, sessions, tag))
     else:
         third = len(measured) // 3
-        before, during, after = measured[:third], measured[third:2 * third], measured[2 * third:]
+        before, during, after = measured[:third], measured[third : 2 * third], measured[2 * third :]
         done(close_phase("before the outage", before, sessions, tag))
         outage_started = time.perf_counter()
         try:
             print(f"\noutage: {control.stop()}")
-            done(close_phase("during the outage", during, sessions, tag, expected="saved safely",
-                             confirm_unchecked=True, read_message=True))
+            done(
+                close_phase(
+                    "during the outage",
+                    during,
+                    sessions,
+                    tag,
+                    expected="saved safely",
+                    confirm_unchecked=True,
+                    read_message=True,
+                )
+            )
             print("\noutage: while the store is still down")
             interim["agenda"] = check_agenda(doctor, during, "closing")
             if args.database_url:
@@ -163,8 +200,10 @@ def run(args):
         print(f"     -> {still} appointments reported 'still closing' (the outage left {len(phases[1].closes)})")
         result["check_before_reconcile"] = {"exit": code, "still_closing": still}
         if still != len(phases[1].closes):
-            problems.append(f"check_consistency before reconcile named {still} closing appointments, "
-                            f"expected {len(phases[1].closes)}")
+            problems.append(
+                f"check_consistency before reconcile named {still} closing appointments, "
+                f"expected {len(phases[1].closes)}"
+            )
         code, lines = run_command(args.reconcile_command, env, "reconcile")
         result["reconcile"] = {"exit": code, "summary": lines[-1:]}
         if code != 0:
@@ -188,8 +227,10 @@ def run(args):
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(result, out, indent=2, default=str)
-    print(f"\nresult: {'OK' if status == 0 else 'FAILED'} (exit {status}): {failed_closes} failed closes, "
-          f"{len(problems)} check problems, check_consistency exit {final}")
+    print(
+        f"\nresult: {'OK' if status == 0 else 'FAILED'} (exit {status}): {failed_closes} failed closes, "
+        f"{len(problems)} check problems, check_consistency exit {final}"
+    )
     return status
 
 

@@ -22,9 +22,9 @@ def find_disagreements():
 
     appointments = {
         appointment["pk"]: appointment
-        for appointment in Appointment.objects.filter(
-            pk__in=list(by_appointment)
-        ).values("pk", "status", "encounter_id", "patient_id", "doctor_id")
+        for appointment in Appointment.objects.filter(pk__in=list(by_appointment)).values(
+            "pk", "status", "encounter_id", "patient_id", "doctor_id"
+        )
     }
     completed = Appointment.objects.filter(status=AppointmentStatus.COMPLETED).values(
         "pk", "status", "encounter_id", "patient_id", "doctor_id"
@@ -43,8 +43,10 @@ def find_disagreements():
     for appointment_id, found in by_appointment.items():
         appointment = appointments.get(appointment_id)
         if appointment is None:
-            problems.append(f"encounter(s) {', '.join(e['id'] for e in found)} name appointment {appointment_id}, "
-                            "which does not exist")
+            problems.append(
+                f"encounter(s) {', '.join(e['id'] for e in found)} name appointment {appointment_id}, "
+                "which does not exist"
+            )
             continue
         for encounter in found:
             if encounter["state"] == "final" and appointment["status"] != AppointmentStatus.COMPLETED:
@@ -53,8 +55,9 @@ def find_disagreements():
                 )
             people = (appointment["patient_id"], appointment["doctor_id"])
             if (encounter["patient_id"], encounter["doctor_id"]) != people:
-                problems.append(f"encounter {encounter['id']} names another patient or doctor than appointment "
-                                f"{appointment_id}")
+                problems.append(
+                    f"encounter {encounter['id']} names another patient or doctor than appointment {appointment_id}"
+                )
 
     for appointment_id in Appointment.objects.filter(status=AppointmentStatus.CLOSING).values_list("pk", flat=True):
         problems.append(f"appointment {appointment_id} is still closing")

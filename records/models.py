@@ -23,18 +23,24 @@ class Operation(models.Model):
     """The durable log of one write that spans MySQL and MongoDB (see records/coordinator.py)."""
 
     kind = models.CharField(_("kind"), max_length=24, choices=OperationKind.choices)
-    state = models.CharField(
-        _("state"), max_length=12, choices=OperationState.choices, default=OperationState.PREPARED
-    )
+    state = models.CharField(_("state"), max_length=12, choices=OperationState.choices, default=OperationState.PREPARED)
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     appointment = models.ForeignKey(
-        "scheduling.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     # Holds the appointment id while the operation is live and NULL once it is
     # aborted: one live close per appointment, and a close may be retried after
     # an abort (MySQL has no partial unique index; NULLs never collide).
     live_appointment = models.OneToOneField(
-        "scheduling.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         editable=False,
     )
     encounter_id = models.CharField(_("encounter id"), max_length=24, blank=True, default="")
@@ -66,13 +72,21 @@ class AuditEvent(models.Model):
     """Who read or wrote which clinical data, when and from where (NOM-024). Never edited or deleted."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=16, blank=True)
     action = models.CharField(_("action"), max_length=40, db_index=True)
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("patient"),
     )
     encounter_id = models.CharField(_("encounter"), max_length=24, blank=True, default="")

@@ -11,11 +11,13 @@ urlpatterns = [
     path("patients/<int:patient_id>/record/update/", views.update_record, name="update_record"),
     path(
         "patients/<int:patient_id>/record/encounters/<str:encounter_id>/addendum/",
-        views.add_addendum, name="add_addendum",
+        views.add_addendum,
+        name="add_addendum",
     ),
     path(
         "patients/<int:patient_id>/record/encounters/<str:encounter_id>/prescription/",
-        views.prescription, name="prescription",
+        views.prescription,
+        name="prescription",
     ),
     path("me/record/", views.my_record, name="my_record"),
 ]

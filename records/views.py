@@ -29,8 +29,11 @@ PATIENTS_PER_PAGE = 20
 
 def _deny(request, patient_id):
     audit.record(
-        user=request.user, action=audit.ACCESS_DENIED, patient_id=patient_id,
-        ip_address=audit.client_address(request), path=request.path,
+        user=request.user,
+        action=audit.ACCESS_DENIED,
+        patient_id=patient_id,
+        ip_address=audit.client_address(request),
+        path=request.path,
     )
     raise PermissionDenied
 
@@ -38,7 +41,10 @@ def _deny(request, patient_id):
 def _audit_refusal(request, url_kwargs):
     """role_required's refusal on the routes that name no patient (the list, one's own record)."""
     audit.record(
-        user=request.user, action=audit.ACCESS_DENIED, ip_address=audit.client_address(request), path=request.path,
+        user=request.user,
+        action=audit.ACCESS_DENIED,
+        ip_address=audit.client_address(request),
+        path=request.path,
     )
 
 
@@ -53,9 +59,7 @@ def _patient_allowed_by(rule, request, patient_id):
 @require_http_methods(["GET", "POST"])
 @login_required
 def consultation(request, appointment_id):
-    appointment = (
-        Appointment.objects.select_related("patient__patient_profile").filter(pk=appointment_id).first()
-    )
+    appointment = Appointment.objects.select_related("patient__patient_profile").filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404
     if not permissions.may_open_consultation(request.user, appointment):
@@ -164,20 +168,34 @@ def _not_open(request, appointment):
 
 def _consultation_page(request, appointment, record, form, prescription, warnings, refusal=None):
     audit.record(
-        user=request.user, action=audit.RECORD_VIEW, patient_id=appointment.patient_id,
-        ip_address=audit.client_address(request), page="consultation",
+        user=request.user,
+        action=audit.RECORD_VIEW,
+        patient_id=appointment.patient_id,
+        ip_address=audit.client_address(request),
+        page="consultation",
     )
-    return render(request, "records/consultation.html", {
-        "appointment": appointment, "patient": appointment.patient, "record": record or {},
-        "record_unavailable": record is None, "form": form, "prescription": prescription,
-        "allergy_warnings": warnings, "refusal": refusal,
-    })
+    return render(
+        request,
+        "records/consultation.html",
+        {
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "record": record or {},
+            "record_unavailable": record is None,
+            "form": form,
+            "prescription": prescription,
+            "allergy_warnings": warnings,
+            "refusal": refusal,
+        },
+    )
 
 
 def _close(request, appointment, payload, form, prescription, record):
     try:
         result = coordinator.close_consultation(
-            appointment_id=appointment.pk, doctor=request.user, payload=payload,
+            appointment_id=appointment.pk,
+            doctor=request.user,
+            payload=payload,
             ip_address=audit.client_address(request),
         )
     except coordinator.ConsultationNotOpen as refused:
@@ -190,18 +208,23 @@ def _close(request, appointment, payload, form, prescription, record):
         return _consultation_page(request, appointment, record, form, prescription, [], refusal)
     except OperationalError:
         # A lock wait ran out or the database went away: the note stays on the page to send again.
-        refusal = _Refusal(_(
-            "The database did not answer in time. Your note is below: press Close again (if it was saved "
-            "meanwhile, this page will say so)."
-        ))
+        refusal = _Refusal(
+            _(
+                "The database did not answer in time. Your note is below: press Close again (if it was saved "
+                "meanwhile, this page will say so)."
+            )
+        )
         return _consultation_page(request, appointment, record, form, prescription, [], refusal)
     if result.finished:
         messages.success(request, _("The consultation is closed and in the patient's record."))
         return redirect("records:patient_record", patient_id=appointment.patient_id)
-    messages.warning(request, _(
-        "Your note is saved safely. The records store is not answering right now, so it will appear "
-        "in the record as soon as the store is back; the appointment shows as closing until then."
-    ))
+    messages.warning(
+        request,
+        _(
+            "Your note is saved safely. The records store is not answering right now, so it will appear "
+            "in the record as soon as the store is back; the appointment shows as closing until then."
+        ),
+    )
     # The record page needs the records store; the agenda shows the appointment as closing.
     day = timezone.localtime(appointment.starts_at).date().isoformat()
     return redirect(f"{reverse('scheduling:appointments')}?{urlencode({'day': day})}")
@@ -236,8 +259,11 @@ def _record_page(request, patient):
         patient_id=patient.pk, offset=(page_number - 1) * ENCOUNTERS_PER_PAGE, limit=ENCOUNTERS_PER_PAGE
     )
     audit.record(
-        user=request.user, action=audit.RECORD_VIEW, patient_id=patient.pk,
-        ip_address=audit.client_address(request), page=page_number,
+        user=request.user,
+        action=audit.RECORD_VIEW,
+        patient_id=patient.pk,
+        ip_address=audit.client_address(request),
+        page=page_number,
     )
     pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
     may_edit_record = permissions.may_edit_record(request.user, patient.pk)
@@ -249,22 +275,29 @@ def _record_page(request, patient):
             encounter["addendum_form"] = AddendumForm(
                 auto_id=f"id_{encounter['id']}_%s", initial={"addendum_id": repository.new_encounter_id()}
             )
-    return render(request, "records/record.html", {
-        "patient": patient,
-        "record": record,
-        "encounters": encounters,
-        "pending": queries.pending_encounters(patient.pk) if page_number == 1 else [],
-        "page_number": page_number,
-        "pages": pages,
-        "clinic": ClinicDetails.current(),
-        "may_edit_record": may_edit_record,
-        "may_add_addendum": may_add_addendum,
-        "record_form": RecordForm(initial={
-            "blood_type": record.get("blood_type", ""), "allergies": ", ".join(record.get("allergies", [])),
-            # A record still waiting in the log will be created as version 1 with these values.
-            "version": record.get("version", 1),
-        }),
-    })
+    return render(
+        request,
+        "records/record.html",
+        {
+            "patient": patient,
+            "record": record,
+            "encounters": encounters,
+            "pending": queries.pending_encounters(patient.pk) if page_number == 1 else [],
+            "page_number": page_number,
+            "pages": pages,
+            "clinic": ClinicDetails.current(),
+            "may_edit_record": may_edit_record,
+            "may_add_addendum": may_add_addendum,
+            "record_form": RecordForm(
+                initial={
+                    "blood_type": record.get("blood_type", ""),
+                    "allergies": ", ".join(record.get("allergies", [])),
+                    # A record still waiting in the log will be created as version 1 with these values.
+                    "version": record.get("version", 1),
+                }
+            ),
+        },
+    )
 
 
 def _page_number(request):
@@ -283,18 +316,26 @@ def update_record(request, patient_id):
         return redirect("records:patient_record", patient_id=patient.pk)
     try:
         services.update_blood_type_and_allergies(
-            doctor=request.user, patient_id=patient.pk, blood_type=form.cleaned_data["blood_type"],
-            allergies=form.cleaned_data["allergies"], version=form.cleaned_data["version"],
-            reason=form.cleaned_data["reason"], ip_address=audit.client_address(request),
+            doctor=request.user,
+            patient_id=patient.pk,
+            blood_type=form.cleaned_data["blood_type"],
+            allergies=form.cleaned_data["allergies"],
+            version=form.cleaned_data["version"],
+            reason=form.cleaned_data["reason"],
+            ip_address=audit.client_address(request),
         )
     except services.RecordChanged as changed:
-        messages.error(request, _(
-            "Someone changed this record after you opened the page, so nothing was saved. It now reads: "
-            "blood type %(blood_type)s; allergies: %(allergies)s. Please make your change again on these values."
-        ) % {
-            "blood_type": changed.current.get("blood_type") or _("unknown"),
-            "allergies": ", ".join(changed.current.get("allergies", [])) or _("none recorded"),
-        })
+        messages.error(
+            request,
+            _(
+                "Someone changed this record after you opened the page, so nothing was saved. It now reads: "
+                "blood type %(blood_type)s; allergies: %(allergies)s. Please make your change again on these values."
+            )
+            % {
+                "blood_type": changed.current.get("blood_type") or _("unknown"),
+                "allergies": ", ".join(changed.current.get("allergies", [])) or _("none recorded"),
+            },
+        )
         return redirect("records:patient_record", patient_id=patient.pk)
     except services.RecordNotReady:
         messages.error(request, _("This patient's record is not in the records store yet. Please try again shortly."))
@@ -316,8 +357,13 @@ def add_addendum(request, patient_id, encounter_id):
         return redirect("records:patient_record", patient_id=patient.pk)
     addendum_id = form.cleaned_data["addendum_id"] or repository.new_encounter_id()
     added = services.add_addendum(
-        doctor=request.user, patient_id=patient.pk, encounter_id=encounter_id, addendum_id=addendum_id,
-        reason=form.cleaned_data["reason"], text=form.cleaned_data["text"], ip_address=audit.client_address(request),
+        doctor=request.user,
+        patient_id=patient.pk,
+        encounter_id=encounter_id,
+        addendum_id=addendum_id,
+        reason=form.cleaned_data["reason"],
+        text=form.cleaned_data["text"],
+        ip_address=audit.client_address(request),
         note_author=encounter.get("author"),
     )
     if added:
@@ -341,9 +387,19 @@ def prescription(request, patient_id, encounter_id):
         .doctor
     )
     audit.record(
-        user=request.user, action=audit.PRESCRIPTION_PRINT, patient_id=patient.pk, encounter_id=encounter_id,
+        user=request.user,
+        action=audit.PRESCRIPTION_PRINT,
+        patient_id=patient.pk,
+        encounter_id=encounter_id,
         ip_address=audit.client_address(request),
     )
-    return render(request, "records/prescription.html", {
-        "patient": patient, "encounter": encounter, "doctor": doctor, "clinic": ClinicDetails.current(),
-    })
+    return render(
+        request,
+        "records/prescription.html",
+        {
+            "patient": patient,
+            "encounter": encounter,
+            "doctor": doctor,
+            "clinic": ClinicDetails.current(),
+        },
+    )

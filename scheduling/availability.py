@@ -59,8 +59,12 @@ def open_slots(*, doctor, start_date, end_date, weekdays, start_time, end_time, 
     planned = [
         (starts_at, ends_at)
         for starts_at, ends_at in planned_slots(
-            start_date=start_date, end_date=end_date, weekdays=weekdays,
-            start_time=start_time, end_time=end_time, slot_minutes=slot_minutes,
+            start_date=start_date,
+            end_date=end_date,
+            weekdays=weekdays,
+            start_time=start_time,
+            end_time=end_time,
+            slot_minutes=slot_minutes,
         )
         if starts_at > now
     ]
@@ -95,8 +99,10 @@ def _refuse_overlaps(new, existing):
         if index < len(existing) and existing[index][0] < ends_at:
             clash_start, clash_end = existing[index]
             raise AvailabilityConflict(
-                _("These hours overlap an existing slot (%(start)s–%(end)s) of a different length. "
-                  "Remove it first or choose other hours.")
+                _(
+                    "These hours overlap an existing slot (%(start)s–%(end)s) of a different length. "
+                    "Remove it first or choose other hours."
+                )
                 % {
                     "start": date_format(timezone.localtime(clash_start), "DATETIME_FORMAT"),
                     "end": date_format(timezone.localtime(clash_end), "TIME_FORMAT"),

@@ -71,8 +71,7 @@ class TooManyFutureAppointments(BookingLimitReached):
 
 class OnePerDoctorPerDay(BookingLimitReached):
     message = _(
-        "You already have an appointment with this doctor on that day. Please choose another day, "
-        "or call the clinic."
+        "You already have an appointment with this doctor on that day. Please choose another day, or call the clinic."
     )
 
 

@@ -9,8 +9,13 @@ from django.utils.translation import ngettext
 from medly.parsing import MAX_ID
 
 WEEKDAY_CHOICES = [
-    (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
-    (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
 ]
 SLOT_MINUTES = (15, 20, 30, 45, 60)
 # Far enough for any real plan; near enough that date arithmetic and the UTC conversion stay inside the calendar.
@@ -20,8 +25,10 @@ AGENDA_YEARS_AROUND_TODAY = 10
 
 def slot_minute_choices():
     # Built per form, in the language of the request.
-    return [(minutes, ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes})
-            for minutes in SLOT_MINUTES]
+    return [
+        (minutes, ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes})
+        for minutes in SLOT_MINUTES
+    ]
 
 
 def _date_input():
@@ -91,9 +98,7 @@ def _too_far_ahead_message():
 
 class AgendaForm(forms.Form):
     day = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=_date_input(), label=_("Day"))
-    view = forms.ChoiceField(
-        required=False, choices=[("day", _("Day")), ("week", _("Week"))], label=_("View")
-    )
+    view = forms.ChoiceField(required=False, choices=[("day", _("Day")), ("week", _("Week"))], label=_("View"))
 
     def clean_day(self):
         day = self.cleaned_data["day"]

@@ -22,8 +22,11 @@ HOME_UPCOMING_SHOWN = 4
 def _next_free_slot_subquery(now):
     return Subquery(
         Slot.objects.filter(
-            doctor=OuterRef("pk"), status=SlotStatus.OPEN, starts_at__gt=now,
-            starts_at__lt=now + timedelta(days=DOCTOR_PAGE_DAYS), waitlist_hold__isnull=True,
+            doctor=OuterRef("pk"),
+            status=SlotStatus.OPEN,
+            starts_at__gt=now,
+            starts_at__lt=now + timedelta(days=DOCTOR_PAGE_DAYS),
+            waitlist_hold__isnull=True,
         )
         .order_by("starts_at")
         .values("starts_at")[:1]
@@ -64,10 +67,17 @@ def open_slots_by_day(doctor, *, days=DOCTOR_PAGE_DAYS, exclude_slot_id=None):
     if not doctor.is_active:
         return []
     now = timezone.now()
-    slots = Slot.objects.filter(
-        doctor=doctor, status=SlotStatus.OPEN, starts_at__gt=now, starts_at__lt=now + timedelta(days=days),
-        waitlist_hold__isnull=True,
-    ).exclude(pk=exclude_slot_id).order_by("starts_at")
+    slots = (
+        Slot.objects.filter(
+            doctor=doctor,
+            status=SlotStatus.OPEN,
+            starts_at__gt=now,
+            starts_at__lt=now + timedelta(days=days),
+            waitlist_hold__isnull=True,
+        )
+        .exclude(pk=exclude_slot_id)
+        .order_by("starts_at")
+    )
     return group_by_local_day(slots, key=lambda slot: slot.starts_at)
 
 

@@ -81,16 +81,18 @@ def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
         .count()
     )
     if held >= limit:
-        raise TooManyFutureAppointments(with_clinic_phone(
-            ngettext(
-                "You already have %(count)d upcoming appointment, the most one patient can book online. "
-                "Please cancel one first, or call the clinic.",
-                "You already have %(count)d upcoming appointments, the most one patient can book online. "
-                "Please cancel one first, or call the clinic.",
-                held,
+        raise TooManyFutureAppointments(
+            with_clinic_phone(
+                ngettext(
+                    "You already have %(count)d upcoming appointment, the most one patient can book online. "
+                    "Please cancel one first, or call the clinic.",
+                    "You already have %(count)d upcoming appointments, the most one patient can book online. "
+                    "Please cancel one first, or call the clinic.",
+                    held,
+                )
+                % {"count": held}
             )
-            % {"count": held}
-        ))
+        )
     day_start, day_end = local_day_bounds(timezone.localdate(slot.starts_at))
     same_day = Appointment.objects.filter(
         patient_id=patient_id,

@@ -41,13 +41,17 @@ def doctor_directory(request):
         request.GET.get("page")
     )
     booking_for_others = permissions.may_book_for_others(request.user)
-    return render(request, "scheduling/directory.html", {
-        "page": page,
-        "for_patient": parse_id(request.GET.get("for_patient")) if booking_for_others else None,
-        "query": query,
-        "specialty_id": specialty_id,
-        "specialties": Specialty.objects.all(),
-    })
+    return render(
+        request,
+        "scheduling/directory.html",
+        {
+            "page": page,
+            "for_patient": parse_id(request.GET.get("for_patient")) if booking_for_others else None,
+            "query": query,
+            "specialty_id": specialty_id,
+            "specialties": Specialty.objects.all(),
+        },
+    )
 
 
 @require_GET
@@ -55,15 +59,17 @@ def doctor_detail(request, doctor_id):
     doctor = queries.doctor_or_404(doctor_id)
     booking_for = None
     if permissions.may_book_for_others(request.user) and request.GET.get("patient"):
-        booking_for = get_object_or_404(
-            User, pk=parse_id(request.GET["patient"]), role=Role.PATIENT, is_active=True
-        )
-    return render(request, "scheduling/doctor_detail.html", {
-        "doctor": doctor,
-        "days": queries.open_slots_by_day(doctor),
-        "booking_for": booking_for,
-        "books_own": request.user.is_authenticated and permissions.may_hold_appointments(request.user),
-    })
+        booking_for = get_object_or_404(User, pk=parse_id(request.GET["patient"]), role=Role.PATIENT, is_active=True)
+    return render(
+        request,
+        "scheduling/doctor_detail.html",
+        {
+            "doctor": doctor,
+            "days": queries.open_slots_by_day(doctor),
+            "booking_for": booking_for,
+            "books_own": request.user.is_authenticated and permissions.may_hold_appointments(request.user),
+        },
+    )
 
 
 def _refusal(request, error, status):
@@ -84,15 +90,19 @@ def book(request, slot_id):
         return redirect("scheduling:appointments")
     if refusal is not None:
         return _refusal(request, refusal, 409)
-    return render(request, "scheduling/book.html", {
-        "slot": slot,
-        "doctor": slot.doctor,
-        "form": form,
-        "minutes": slot.minutes,
-        "change_deadline": permissions.patient_change_deadline(slot.starts_at),
-        "change_cutoff": permissions.patient_change_cutoff_text(),
-        "maps_url": maps_url(clinic_details()),
-    })
+    return render(
+        request,
+        "scheduling/book.html",
+        {
+            "slot": slot,
+            "doctor": slot.doctor,
+            "form": form,
+            "minutes": slot.minutes,
+            "change_deadline": permissions.patient_change_deadline(slot.starts_at),
+            "change_cutoff": permissions.patient_change_cutoff_text(),
+            "maps_url": maps_url(clinic_details()),
+        },
+    )
 
 
 def _book(request, slot_id, *, reason):
@@ -129,31 +139,44 @@ def appointments(request):
         past = Paginator(queries.past_appointments(request.user), PAST_APPOINTMENTS_PER_PAGE).get_page(
             request.GET.get("page")
         )
-        return render(request, "scheduling/patient_appointments.html", {
-            "upcoming": queries.upcoming_appointments(request.user),
-            "past": past,
-        })
+        return render(
+            request,
+            "scheduling/patient_appointments.html",
+            {
+                "upcoming": queries.upcoming_appointments(request.user),
+                "past": past,
+            },
+        )
     form = AgendaForm(request.GET or None)
     first_day, length = form.first_day_and_length()
     if request.user.role == Role.DOCTOR:
         feed_token = queries.calendar_feed_token(request.user)
-        return render(request, "scheduling/doctor_agenda.html", {
-            "form": form,
-            "agenda": queries.doctor_agenda(request.user, first_day=first_day, days=length),
-            "first_day": first_day,
-            "is_week": length == 7,
-            "may_have_calendar_feed": permissions.may_have_calendar_feed(request.user),
-            "calendar_feed_url": feed_token and absolute_url(reverse("scheduling:calendar_feed", args=[feed_token])),
-        })
+        return render(
+            request,
+            "scheduling/doctor_agenda.html",
+            {
+                "form": form,
+                "agenda": queries.doctor_agenda(request.user, first_day=first_day, days=length),
+                "first_day": first_day,
+                "is_week": length == 7,
+                "may_have_calendar_feed": permissions.may_have_calendar_feed(request.user),
+                "calendar_feed_url": feed_token
+                and absolute_url(reverse("scheduling:calendar_feed", args=[feed_token])),
+            },
+        )
     search = PatientSearchForm(request.GET or None)
     found = queries.find_patients(search.cleaned_data["q"]) if search.is_valid() else []
-    return render(request, "scheduling/reception_day.html", {
-        "form": form,
-        "day": first_day,
-        "appointments": queries.clinic_day(first_day),
-        "search": search,
-        "patients": found,
-    })
+    return render(
+        request,
+        "scheduling/reception_day.html",
+        {
+            "form": form,
+            "day": first_day,
+            "appointments": queries.clinic_day(first_day),
+            "search": search,
+            "patients": found,
+        },
+    )
 
 
 def _appointment_action(request, appointment_id, action, done_message, **audit_context):
@@ -190,7 +213,10 @@ def cancel(request, appointment_id):
 @role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def no_show(request, appointment_id):
     return _appointment_action(
-        request, appointment_id, services.mark_no_show, _("Recorded as a no-show."),
+        request,
+        appointment_id,
+        services.mark_no_show,
+        _("Recorded as a no-show."),
         ip_address=audit.client_address(request),
     )
 
@@ -199,7 +225,9 @@ def no_show(request, appointment_id):
 @role_required(Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def revert_no_show(request, appointment_id):
     return _appointment_action(
-        request, appointment_id, services.revert_no_show,
+        request,
+        appointment_id,
+        services.revert_no_show,
         _("The no-show was undone: the appointment is scheduled again."),
         ip_address=audit.client_address(request),
     )
@@ -231,10 +259,14 @@ def reschedule(request, appointment_id):
         else:
             messages.success(request, _("The appointment was moved."))
             return redirect("scheduling:appointments")
-    return render(request, "scheduling/reschedule.html", {
-        "appointment": appointment,
-        "days": queries.open_slots_by_day(appointment.doctor, exclude_slot_id=appointment.slot_id),
-    })
+    return render(
+        request,
+        "scheduling/reschedule.html",
+        {
+            "appointment": appointment,
+            "days": queries.open_slots_by_day(appointment.doctor, exclude_slot_id=appointment.slot_id),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -253,14 +285,19 @@ def manage_availability(request):
                     "%(opened)d slot opened; %(existing)d already existed and were left as they were.",
                     "%(opened)d slots opened; %(existing)d already existed and were left as they were.",
                     result.opened,
-                ) % {"opened": result.opened, "existing": result.already_existed},
+                )
+                % {"opened": result.opened, "existing": result.already_existed},
             )
             return redirect("scheduling:availability")
-    return render(request, "scheduling/availability.html", {
-        "form": form,
-        "block_form": BlockDayForm(),
-        "days": queries.group_by_local_day(queries.upcoming_slots(request.user), key=lambda slot: slot.starts_at),
-    })
+    return render(
+        request,
+        "scheduling/availability.html",
+        {
+            "form": form,
+            "block_form": BlockDayForm(),
+            "days": queries.group_by_local_day(queries.upcoming_slots(request.user), key=lambda slot: slot.starts_at),
+        },
+    )
 
 
 @require_POST
@@ -285,15 +322,21 @@ def block_day(request):
 
 
 def _report_removal(request, result):
-    messages.success(request, ngettext(
-        "%(count)d open slot removed.", "%(count)d open slots removed.", result.removed
-    ) % {"count": result.removed})
+    messages.success(
+        request,
+        ngettext("%(count)d open slot removed.", "%(count)d open slots removed.", result.removed)
+        % {"count": result.removed},
+    )
     if result.kept_booked:
-        messages.warning(request, ngettext(
-            "%(count)d booked slot was kept: cancel that appointment if you must.",
-            "%(count)d booked slots were kept: cancel those appointments one by one if you must.",
-            result.kept_booked,
-        ) % {"count": result.kept_booked})
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d booked slot was kept: cancel that appointment if you must.",
+                "%(count)d booked slots were kept: cancel those appointments one by one if you must.",
+                result.kept_booked,
+            )
+            % {"count": result.kept_booked},
+        )
 
 
 def _calendar_response(content, *, filename):

@@ -26,9 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class PatientFactory(UserFactory):
     role = Role.PATIENT
-    profile = factory.RelatedFactory(
-        "accounts.tests.factories.PatientProfileFactory", factory_related_name="user"
-    )
+    profile = factory.RelatedFactory("accounts.tests.factories.PatientProfileFactory", factory_related_name="user")
 
 
 class PatientProfileFactory(factory.django.DjangoModelFactory):
@@ -42,9 +40,7 @@ class PatientProfileFactory(factory.django.DjangoModelFactory):
 
 class DoctorFactory(UserFactory):
     role = Role.DOCTOR
-    profile = factory.RelatedFactory(
-        "accounts.tests.factories.DoctorProfileFactory", factory_related_name="user"
-    )
+    profile = factory.RelatedFactory("accounts.tests.factories.DoctorProfileFactory", factory_related_name="user")
 
 
 class DoctorProfileFactory(factory.django.DjangoModelFactory):

@@ -16,8 +16,9 @@ def footer_of(response):
 
 
 def test_every_page_shows_the_clinic_address_and_phone_in_its_footer(client):
-    ClinicDetails(name="Clínica Ceiba", address="Calle 60 #123\nCentro, Mérida", legal_owner="X",
-                  phone="999 123 4567").save()
+    ClinicDetails(
+        name="Clínica Ceiba", address="Calle 60 #123\nCentro, Mérida", legal_owner="X", phone="999 123 4567"
+    ).save()
 
     for url in (reverse("home"), reverse("scheduling:directory"), reverse("accounts:login")):
         footer = footer_of(client.get(url))
@@ -46,8 +47,13 @@ def test_saving_in_the_admin_shows_the_new_details_on_the_next_page(client):
 
     response = client.post(
         reverse("admin:records_clinicdetails_change", args=[1]),
-        {"name": "Clínica Ceiba", "address": "Calle 62 #500", "legal_owner": "Ceiba SC", "clues": "",
-         "phone": "999 222 2222"},
+        {
+            "name": "Clínica Ceiba",
+            "address": "Calle 62 #500",
+            "legal_owner": "Ceiba SC",
+            "clues": "",
+            "phone": "999 222 2222",
+        },
     )
 
     assert response.status_code == 302

@@ -52,10 +52,16 @@ def test_it_shows_the_next_appointment_with_doctor_specialty_time_place_and_acti
 
     next_part = page.split('id="next-appointment"')[1].split("</section>")[0]
     for expected in (
-        "Itzel Chablé", "Pediatría", when(soonest.starts_at, "en"), "Clínica Ceiba", "Calle 60 #123",
+        "Itzel Chablé",
+        "Pediatría",
+        when(soonest.starts_at, "en"),
+        "Clínica Ceiba",
+        "Calle 60 #123",
         "https://www.google.com/maps/search/?api=1&amp;query=Cl%C3%ADnica+Ceiba%2C+Calle+60+%23123%2C+Centro%2C+M%C3%A9rida",
-        'href="tel:9991234567"', "Vacunas",
-        reverse("scheduling:reschedule", args=[soonest.pk]), reverse("scheduling:cancel", args=[soonest.pk]),
+        'href="tel:9991234567"',
+        "Vacunas",
+        reverse("scheduling:reschedule", args=[soonest.pk]),
+        reverse("scheduling:cancel", args=[soonest.pk]),
     ):
         assert expected in next_part, expected
     assert "Rodrigo Pool" not in next_part

@@ -148,9 +148,7 @@ def test_the_committed_mo_file_is_compiled_from_the_current_po_file(tmp_path):
 
     assert MO_FILE.exists(), "run: manage.py compilemessages --locale es_MX"
     committed, compiled = load_mo(MO_FILE)._catalog, load_mo(fresh)._catalog
-    stale = sorted(
-        str(key) for key in committed.keys() | compiled.keys() if committed.get(key) != compiled.get(key)
-    )
+    stale = sorted(str(key) for key in committed.keys() | compiled.keys() if committed.get(key) != compiled.get(key))
     assert stale == [], "django.mo is out of date: run manage.py compilemessages --locale es_MX"
 
 
@@ -170,7 +168,11 @@ def test_every_string_marked_in_the_code_is_in_the_catalog(tmp_path):
 
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "--locale", "es_MX", *ignores],
-        cwd=copy, capture_output=True, text=True, timeout=60, check=False,
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert result.returncode == 0, result.stderr

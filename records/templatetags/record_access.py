@@ -10,4 +10,3 @@ register = template.Library()
 @register.filter
 def grants_record_access(appointment):
     return permissions.appointment_grants_access(appointment)
-

@@ -75,13 +75,19 @@ ALLOWED = {
     # route: {who: (status, audit action of the allowed request, or None)}
     "consultation": {"the treating doctor": (200, "record.view")},
     "patients": {"the treating doctor": (200, None), "another doctor": (200, None), "admin": (200, None)},
-    "record": {"the patient": (200, "record.view"), "the treating doctor": (200, "record.view"),
-               "admin": (200, "record.view")},
+    "record": {
+        "the patient": (200, "record.view"),
+        "the treating doctor": (200, "record.view"),
+        "admin": (200, "record.view"),
+    },
     "my record": {"the patient": (200, "record.view"), "another patient": (200, "record.view")},
     "update record": {"the treating doctor": (302, "record.update")},
     "addendum": {"the treating doctor": (302, "encounter.addendum")},
-    "prescription": {"the patient": (200, "prescription.print"), "the treating doctor": (200, "prescription.print"),
-                     "admin": (200, "prescription.print")},
+    "prescription": {
+        "the patient": (200, "prescription.print"),
+        "the treating doctor": (200, "prescription.print"),
+        "admin": (200, "prescription.print"),
+    },
 }
 PEOPLE = ["the patient", "another patient", "the treating doctor", "another doctor", "reception", "admin"]
 MATRIX = [(route, who) for route in ALLOWED for who in PEOPLE]
@@ -104,7 +110,11 @@ def test_each_role_gets_what_the_design_allows_and_leaves_an_audit_event(client,
             event = AuditEvent.objects.get()
             expected_patient = user if route == "my record" else clinic.patient
             assert (event.user, event.role, event.action, event.patient, event.ip_address) == (
-                user, user.role, action, expected_patient, "127.0.0.1"
+                user,
+                user.role,
+                action,
+                expected_patient,
+                "127.0.0.1",
             )
     else:
         assert response.status_code == 403
@@ -112,7 +122,11 @@ def test_each_role_gets_what_the_design_allows_and_leaves_an_audit_event(client,
         assert not any(text in page for text in CLINICAL_TEXT)
         event = AuditEvent.objects.get()
         assert (event.user, event.role, event.action, event.patient, event.ip_address) == (
-            user, user.role, "record.access_denied", patient, "127.0.0.1"
+            user,
+            user.role,
+            "record.access_denied",
+            patient,
+            "127.0.0.1",
         )
 
 
@@ -134,12 +148,16 @@ def test_reception_never_sees_clinical_content_anywhere(client, clinic):
     assert AuditEvent.objects.filter(action="record.access_denied").count() == len(ALLOWED)
 
 
-@pytest.mark.parametrize("url", [
-    "/patients/999999/record/",
-    "/patients/999999/record/update/",
-    "/patients/999999/record/encounters/0123456789abcdef01234567/prescription/",
-    "/appointments/999999/consultation/",
-], ids=["record", "update record", "prescription", "consultation"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/patients/999999/record/",
+        "/patients/999999/record/update/",
+        "/patients/999999/record/encounters/0123456789abcdef01234567/prescription/",
+        "/appointments/999999/consultation/",
+    ],
+    ids=["record", "update record", "prescription", "consultation"],
+)
 def test_a_nonexistent_patient_or_appointment_is_not_found(client, clinic, url):
     client.force_login(clinic.people["the treating doctor"])
 

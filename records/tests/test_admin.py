@@ -24,8 +24,9 @@ def superuser_client(client):
 @pytest.fixture
 def closed():
     appointment, encounter_id = closed_encounter()
-    audit.record(user=appointment.doctor, action=audit.RECORD_VIEW, patient_id=appointment.patient_id,
-                 ip_address="10.0.0.7")
+    audit.record(
+        user=appointment.doctor, action=audit.RECORD_VIEW, patient_id=appointment.patient_id, ip_address="10.0.0.7"
+    )
     return appointment, encounter_id
 
 
@@ -122,8 +123,13 @@ def test_a_user_with_records_is_deactivated_instead(superuser_client, closed):
 
 
 def test_the_clinic_details_are_edited_once_in_admin_and_never_deleted(superuser_client):
-    form = {"name": "Clínica Medly", "address": "Calle 60 #491, Mérida", "legal_owner": "Medly S.A. de C.V.",
-            "clues": "YNSSA000123", "phone": ""}
+    form = {
+        "name": "Clínica Medly",
+        "address": "Calle 60 #491, Mérida",
+        "legal_owner": "Medly S.A. de C.V.",
+        "clues": "YNSSA000123",
+        "phone": "",
+    }
 
     created = superuser_client.post("/admin/records/clinicdetails/add/", form)
     second_add = superuser_client.get("/admin/records/clinicdetails/add/")
@@ -138,8 +144,12 @@ def test_the_clinic_details_are_edited_once_in_admin_and_never_deleted(superuser
 def test_opening_an_audit_event_with_its_before_and_after_is_itself_audited(superuser_client, closed):
     appointment, _ = closed
     change = audit.record(
-        user=appointment.doctor, action=audit.RECORD_UPDATE, patient_id=appointment.patient_id, reason="Card",
-        before={"blood_type": "O+", "allergies": []}, after={"blood_type": "A+", "allergies": ["látex"]},
+        user=appointment.doctor,
+        action=audit.RECORD_UPDATE,
+        patient_id=appointment.patient_id,
+        reason="Card",
+        before={"blood_type": "O+", "allergies": []},
+        after={"blood_type": "A+", "allergies": ["látex"]},
     )
 
     page = superuser_client.get(f"/admin/records/auditevent/{change.pk}/change/")
@@ -148,7 +158,9 @@ def test_opening_an_audit_event_with_its_before_and_after_is_itself_audited(supe
     assert "látex" in page.content.decode()
     viewed = AuditEvent.objects.get(action="admin.view")
     assert (viewed.user, viewed.patient, viewed.detail) == (
-        page.wsgi_request.user, appointment.patient, {"object": f"records.auditevent:{change.pk}"}
+        page.wsgi_request.user,
+        appointment.patient,
+        {"object": f"records.auditevent:{change.pk}"},
     )
 
 

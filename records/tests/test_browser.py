@@ -37,8 +37,13 @@ DIAGNOSIS = "Acute pharyngitis"
 DIAGNOSIS_CODE = "J02.9"
 TREATMENT = "Rest, plenty of fluids and warm gargles."
 VITALS = {
-    "weight_kg": "68.5", "height_cm": "165", "temperature_c": "37.8", "systolic": "118", "diastolic": "76",
-    "heart_rate": "82", "respiratory_rate": "18",
+    "weight_kg": "68.5",
+    "height_cm": "165",
+    "temperature_c": "37.8",
+    "systolic": "118",
+    "diastolic": "76",
+    "heart_rate": "82",
+    "respiratory_rate": "18",
 }
 BMI = 25.2  # 68.5 kg / (1.65 m)²
 LINES = [
@@ -104,8 +109,10 @@ def expect_encounter(article, doctor, language):
 
 def setting_the_scene():
     clinic = ClinicDetails(
-        name="Clínica Medly Mérida", address="Calle 60 No. 491, Centro, Mérida, Yucatán",
-        legal_owner="Medly Salud S.A. de C.V.", clues="YNSSA000123",
+        name="Clínica Medly Mérida",
+        address="Calle 60 No. 491, Centro, Mérida, Yucatán",
+        legal_owner="Medly Salud S.A. de C.V.",
+        clues="YNSSA000123",
     )
     clinic.save()
     doctor = DoctorFactory(first_name="Itzel", last_name="Chablé Uc")
@@ -183,10 +190,15 @@ def patient_reads_record_and_prescription(page, clinic, doctor, patient, languag
     expect(main).to_contain_text(f"{text('Diagnosis', language)}: {DIAGNOSIS} (CIE-10 {DIAGNOSIS_CODE})")
     # The two lines, each with generic name, dose, route, frequency and duration, under their headers.
     table = main.get_by_role("table")
-    expect(table.get_by_role("columnheader")).to_have_text([
-        text("Drug (generic name)", language), text("Dose", language), text("Route", language),
-        text("Frequency", language), text("Duration", language),
-    ])
+    expect(table.get_by_role("columnheader")).to_have_text(
+        [
+            text("Drug (generic name)", language),
+            text("Dose", language),
+            text("Route", language),
+            text("Frequency", language),
+            text("Duration", language),
+        ]
+    )
     rows = table.locator("tbody").get_by_role("row")
     expect(rows).to_have_count(len(LINES))
     for row, line in zip([rows.nth(0), rows.nth(1)], LINES, strict=True):
@@ -268,7 +280,9 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
     assert encounter["author"] == {"id": doctor.pk, "name": doctor.get_full_name()}
     assert (encounter["diagnosis"], encounter["diagnosis_code"]) == (DIAGNOSIS, DIAGNOSIS_CODE)
     assert (encounter["evolution"], encounter["physical_exam"], encounter["treatment"]) == (
-        EVOLUTION, PHYSICAL_EXAM, TREATMENT,
+        EVOLUTION,
+        PHYSICAL_EXAM,
+        TREATMENT,
     )
     assert encounter["prescription"] == LINES
     assert encounter["vitals"] == {**{name: float(value) for name, value in VITALS.items()}, "bmi": BMI}
@@ -298,8 +312,13 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
 def test_a_patient_reads_the_record_and_prints_the_prescription_in_spanish(page):
     clinic, doctor, patient, appointment = setting_the_scene()
     payload = {
-        "evolution": EVOLUTION, "physical_exam": PHYSICAL_EXAM, "diagnosis": DIAGNOSIS,
-        "diagnosis_code": DIAGNOSIS_CODE, "prognosis": "", "treatment": TREATMENT, "notes": "",
+        "evolution": EVOLUTION,
+        "physical_exam": PHYSICAL_EXAM,
+        "diagnosis": DIAGNOSIS,
+        "diagnosis_code": DIAGNOSIS_CODE,
+        "prognosis": "",
+        "treatment": TREATMENT,
+        "notes": "",
         "vitals": {**{name: float(value) for name, value in VITALS.items()}, "bmi": BMI},
         "prescription": LINES,
     }

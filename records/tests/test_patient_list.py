@@ -64,8 +64,9 @@ def test_an_admin_sees_every_patient_and_no_staff(client):
 @pytest.mark.parametrize("query", ["maria", "MARÍA", "maría lópez", "lopez", "maria.lopez@", "LOPEZ@clinic"])
 def test_the_search_finds_a_patient_by_name_or_email_ignoring_accents_and_case(client, query):
     doctor = DoctorFactory()
-    [maria] = patients_of(doctor, 1, patient__first_name="María", patient__last_name="López",
-                          patient__email="maria.lopez@clinic.test")
+    [maria] = patients_of(
+        doctor, 1, patient__first_name="María", patient__last_name="López", patient__email="maria.lopez@clinic.test"
+    )
     patients_of(doctor, 1, patient__first_name="Juan", patient__last_name="Pérez", patient__email="jp@clinic.test")
     client.force_login(doctor)
 
@@ -109,9 +110,7 @@ def test_the_list_is_paginated_twenty_to_a_page_keeping_the_search(client):
 
 
 @pytest.mark.parametrize("count", [3, 20])
-def test_the_list_takes_the_same_number_of_queries_for_3_or_20_patients(
-    client, django_assert_num_queries, count
-):
+def test_the_list_takes_the_same_number_of_queries_for_3_or_20_patients(client, django_assert_num_queries, count):
     doctor = DoctorFactory()
     patients_of(doctor, count)
     client.force_login(doctor)

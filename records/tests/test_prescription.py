@@ -27,8 +27,12 @@ def prescribed():
     profile.specialty_certificate = "AE-009876"
     profile.save()
     profile.specialties.add(SpecialtyFactory(name="Medicina General"))
-    ClinicDetails(name="Clínica Medly Mérida", address="Calle 60 #491, Centro, Mérida, Yucatán",
-                  legal_owner="Medly S.A. de C.V.", clues="YNSSA000123").save()
+    ClinicDetails(
+        name="Clínica Medly Mérida",
+        address="Calle 60 #491, Centro, Mérida, Yucatán",
+        legal_owner="Medly S.A. de C.V.",
+        clues="YNSSA000123",
+    ).save()
     return closed_encounter(appointment, prescription=TWO_LINES)
 
 
@@ -43,10 +47,17 @@ def test_the_prescription_prints_what_the_rules_ask_for(client, prescribed):
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=appointment.patient_id)
     patient = appointment.patient
     for text in (
-        appointment.doctor.get_full_name(), "12345678", "Universidad Autónoma de Yucatán", "AE-009876",
-        "Medicina General", "Clínica Medly Mérida", "Calle 60 #491, Centro, Mérida, Yucatán",
+        appointment.doctor.get_full_name(),
+        "12345678",
+        "Universidad Autónoma de Yucatán",
+        "AE-009876",
+        "Medicina General",
+        "Clínica Medly Mérida",
+        "Calle 60 #491, Centro, Mérida, Yucatán",
         date_format(timezone.localtime(encounter["created_at"]), "DATE_FORMAT"),
-        patient.get_full_name(), f"{patient.patient_profile.age} years", 'class="signature"',
+        patient.get_full_name(),
+        f"{patient.patient_profile.age} years",
+        'class="signature"',
     ):
         assert text in page
     for line in TWO_LINES:
@@ -71,7 +82,11 @@ def test_printing_leaves_an_audit_event(client, prescribed):
 
     event = AuditEvent.objects.get(action="prescription.print")
     assert (event.user, event.role, event.patient, event.encounter_id, event.ip_address) == (
-        appointment.doctor, "doctor", appointment.patient, encounter_id, "127.0.0.1"
+        appointment.doctor,
+        "doctor",
+        appointment.patient,
+        encounter_id,
+        "127.0.0.1",
     )
 
 

@@ -35,8 +35,9 @@ def test_encounters_are_shown_newest_first_ten_to_a_page(client):
     first = appointment_with_record()
     closed_encounter(first, diagnosis="Visit 1")
     for number in range(2, 12):
-        closed_encounter(AppointmentFactory(patient=first.patient, slot__doctor=first.doctor),
-                         diagnosis=f"Visit {number}")
+        closed_encounter(
+            AppointmentFactory(patient=first.patient, slot__doctor=first.doctor), diagnosis=f"Visit {number}"
+        )
     client.force_login(first.doctor)
 
     page_one = client.get(record_url(first.patient_id)).content.decode()
@@ -55,25 +56,47 @@ def test_each_encounter_shows_its_vitals_diagnosis_prescription_and_notes(client
     page = client.get("/me/record/").content.decode()
 
     for text in (
-        "Acute pharyngitis", "(CIE-10 J02.9)", "Two days of sore throat and fever.", "Red pharynx, no exudate.",
-        "Weight 70 kg", "Height 170 cm", "BMI 24.2", "Temperature 38.2 °C", "Blood pressure 120/80 mmHg",
-        "Heart rate 88 beats/min", "Respiratory rate 16 breaths/min",
+        "Acute pharyngitis",
+        "(CIE-10 J02.9)",
+        "Two days of sore throat and fever.",
+        "Red pharynx, no exudate.",
+        "Weight 70 kg",
+        "Height 170 cm",
+        "BMI 24.2",
+        "Temperature 38.2 °C",
+        "Blood pressure 120/80 mmHg",
+        "Heart rate 88 beats/min",
+        "Respiratory rate 16 breaths/min",
         "Paracetamol — 500 mg, oral, every 8 hours, 3 days",
-        "Review in one week if not better.", "Rest and fluids.", appointment.doctor.get_full_name(),
+        "Review in one week if not better.",
+        "Rest and fluids.",
+        appointment.doctor.get_full_name(),
     ):
         assert text in page
 
 
 def test_the_record_is_headed_by_the_clinic_details_and_the_patients_identity(client, closed):
     appointment, _ = closed
-    ClinicDetails(name="Clínica Medly Mérida", address="Calle 60 #491, Centro, Mérida, Yucatán",
-                  legal_owner="Medly S.A. de C.V.", clues="YNSSA000123").save()
+    ClinicDetails(
+        name="Clínica Medly Mérida",
+        address="Calle 60 #491, Centro, Mérida, Yucatán",
+        legal_owner="Medly S.A. de C.V.",
+        clues="YNSSA000123",
+    ).save()
     client.force_login(appointment.doctor)
 
     page = client.get(record_url(appointment.patient_id)).content.decode()
 
-    for text in ("Clínica Medly Mérida", "Calle 60 #491", "Medly S.A. de C.V.", "CLUES YNSSA000123",
-                 appointment.patient.get_full_name(), "Female", "O+", "penicilina"):
+    for text in (
+        "Clínica Medly Mérida",
+        "Calle 60 #491",
+        "Medly S.A. de C.V.",
+        "CLUES YNSSA000123",
+        appointment.patient.get_full_name(),
+        "Female",
+        "O+",
+        "penicilina",
+    ):
         assert text in page
 
 
@@ -81,9 +104,15 @@ def test_the_treating_doctor_updates_blood_type_and_allergies_with_an_audited_be
     appointment, _ = closed
     client.force_login(appointment.doctor)
 
-    response = client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "A-", "allergies": "penicilina,  látex , ", "reason": "Blood bank card", "version": "1",
-    })
+    response = client.post(
+        f"{record_url(appointment.patient_id)}update/",
+        {
+            "blood_type": "A-",
+            "allergies": "penicilina,  látex , ",
+            "reason": "Blood bank card",
+            "version": "1",
+        },
+    )
 
     assert response.status_code == 302
     assert "Blood type and allergies updated." in shown_messages(response)
@@ -103,9 +132,15 @@ def test_repeated_allergies_are_kept_once_and_audited_as_kept(client, closed):
     appointment, _ = closed
     client.force_login(appointment.doctor)
 
-    client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "O+", "allergies": "Látex, látex, penicilina, PENICILINA", "reason": "Interview", "version": "1",
-    })
+    client.post(
+        f"{record_url(appointment.patient_id)}update/",
+        {
+            "blood_type": "O+",
+            "allergies": "Látex, látex, penicilina, PENICILINA",
+            "reason": "Interview",
+            "version": "1",
+        },
+    )
 
     record = repository.get_patient_record(patient_id=appointment.patient_id)
     assert record["allergies"] == ["Látex", "penicilina"]
@@ -116,9 +151,15 @@ def test_updating_a_record_the_records_store_has_not_received_yet_explains_and_c
     appointment = AppointmentFactory()  # its patient's record document is still waiting in the log
     client.force_login(appointment.doctor)
 
-    response = client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "A+", "allergies": "", "reason": "Card", "version": "1",
-    })
+    response = client.post(
+        f"{record_url(appointment.patient_id)}update/",
+        {
+            "blood_type": "A+",
+            "allergies": "",
+            "reason": "Card",
+            "version": "1",
+        },
+    )
 
     assert response.status_code == 302
     assert "This patient's record is not in the records store yet. Please try again shortly." in shown_messages(
@@ -128,13 +169,17 @@ def test_updating_a_record_the_records_store_has_not_received_yet_explains_and_c
     assert not AuditEvent.objects.filter(action="record.update").exists()
 
 
-@pytest.mark.parametrize("change", [
-    {"blood_type": "Z+", "allergies": "", "reason": "Typo", "version": "1"},
-    {"blood_type": "A+", "allergies": "", "reason": "", "version": "1"},
-    {"blood_type": "A+", "allergies": "x" * 101, "reason": "Long", "version": "1"},
-    {"blood_type": "A+", "allergies": "", "reason": "No version"},
-    {"blood_type": "A+", "allergies": "", "reason": "Bad version", "version": "-1"},
-], ids=["unknown blood type", "no reason", "allergy too long", "no version", "negative version"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"blood_type": "Z+", "allergies": "", "reason": "Typo", "version": "1"},
+        {"blood_type": "A+", "allergies": "", "reason": "", "version": "1"},
+        {"blood_type": "A+", "allergies": "x" * 101, "reason": "Long", "version": "1"},
+        {"blood_type": "A+", "allergies": "", "reason": "No version"},
+        {"blood_type": "A+", "allergies": "", "reason": "Bad version", "version": "-1"},
+    ],
+    ids=["unknown blood type", "no reason", "allergy too long", "no version", "negative version"],
+)
 def test_an_invalid_record_update_changes_nothing(client, closed, change):
     appointment, _ = closed
     client.force_login(appointment.doctor)
@@ -152,9 +197,13 @@ def test_an_addendum_keeps_the_original_visible_and_shows_its_author_time_and_re
     appointment, encounter_id = closed
     client.force_login(appointment.doctor)
 
-    response = client.post(addendum_url(appointment, encounter_id), {
-        "reason": "Wrong duration", "text": "Paracetamol for 5 days, not 3.",
-    })
+    response = client.post(
+        addendum_url(appointment, encounter_id),
+        {
+            "reason": "Wrong duration",
+            "text": "Paracetamol for 5 days, not 3.",
+        },
+    )
 
     assert response.status_code == 302
     assert "Addendum added." in shown_messages(response)
@@ -169,7 +218,10 @@ def test_an_addendum_keeps_the_original_visible_and_shows_its_author_time_and_re
     assert date_format(timezone.localtime(addendum["created_at"]), "DATETIME_FORMAT") in page
     event = AuditEvent.objects.get(action="encounter.addendum")
     assert (event.user, event.patient, event.encounter_id, event.ip_address) == (
-        appointment.doctor, appointment.patient, encounter_id, "127.0.0.1"
+        appointment.doctor,
+        appointment.patient,
+        encounter_id,
+        "127.0.0.1",
     )
     doctor = appointment.doctor
     assert event.detail == {"reason": "Wrong duration", "author": {"id": doctor.pk, "name": doctor.get_full_name()}}
@@ -180,9 +232,13 @@ def test_an_addendum_to_another_doctors_note_names_both_doctors_on_the_page_and_
     colleague = AppointmentFactory(patient=appointment.patient, status=AppointmentStatus.COMPLETED).doctor
     client.force_login(colleague)
 
-    response = client.post(addendum_url(appointment, encounter_id), {
-        "reason": "Allergy found later", "text": "The patient reacted to the prescribed drug.",
-    })
+    response = client.post(
+        addendum_url(appointment, encounter_id),
+        {
+            "reason": "Allergy found later",
+            "text": "The patient reacted to the prescribed drug.",
+        },
+    )
 
     assert response.status_code == 302
     page = client.get(record_url(appointment.patient_id)).content.decode()
@@ -277,19 +333,29 @@ def test_the_record_form_carries_the_version_the_page_was_drawn_on(client, close
     assert '<input type="hidden" name="version" value="1"' in page
 
 
-def test_an_edit_from_a_page_opened_before_another_doctors_edit_is_refused_and_shows_the_current_values(
-    client, closed
-):
+def test_an_edit_from_a_page_opened_before_another_doctors_edit_is_refused_and_shows_the_current_values(client, closed):
     appointment, _ = closed
     client.force_login(appointment.doctor)
-    first = client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "O+", "allergies": "penicilina, látex", "reason": "Interview", "version": "1",
-    })
+    first = client.post(
+        f"{record_url(appointment.patient_id)}update/",
+        {
+            "blood_type": "O+",
+            "allergies": "penicilina, látex",
+            "reason": "Interview",
+            "version": "1",
+        },
+    )
     assert "Blood type and allergies updated." in shown_messages(first)
 
-    stale = client.post(f"{record_url(appointment.patient_id)}update/", {
-        "blood_type": "A+", "allergies": "penicilina, sulfas", "reason": "Other tab", "version": "1",
-    })
+    stale = client.post(
+        f"{record_url(appointment.patient_id)}update/",
+        {
+            "blood_type": "A+",
+            "allergies": "penicilina, sulfas",
+            "reason": "Other tab",
+            "version": "1",
+        },
+    )
 
     assert stale.status_code == 302
     assert shown_messages(stale)[-1:] == [

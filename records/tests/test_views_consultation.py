@@ -46,7 +46,7 @@ def test_the_doctor_sees_the_patients_name_age_sex_allergies_and_blood_type_on_t
     page = response.content.decode()
     patient = appointment.patient
     start = page.index('class="patient-header"')
-    header = page[start:page.index("</section>", start)]
+    header = page[start : page.index("</section>", start)]
     assert patient.get_full_name() in header
     assert f"{patient.patient_profile.age} years" in header
     assert "Female" in header
@@ -74,8 +74,14 @@ def test_posting_the_contracts_fields_closes_the_consultation_into_the_record(do
     assert encounter["treatment"] == "Rest and fluids."
     assert encounter["notes"] == "Review in one week if not better."
     assert encounter["vitals"] == {
-        "weight_kg": 70.0, "height_cm": 170.0, "temperature_c": 38.2, "systolic": 120.0, "diastolic": 80.0,
-        "heart_rate": 88.0, "respiratory_rate": 16.0, "bmi": 24.2,
+        "weight_kg": 70.0,
+        "height_cm": 170.0,
+        "temperature_c": 38.2,
+        "systolic": 120.0,
+        "diastolic": 80.0,
+        "heart_rate": 88.0,
+        "respiratory_rate": 16.0,
+        "bmi": 24.2,
     }
     assert encounter["prescription"] == TWO_LINES
     assert encounter["author"] == {"id": appointment.doctor_id, "name": appointment.doctor.get_full_name()}
@@ -107,13 +113,19 @@ def test_a_note_without_a_diagnosis_is_refused(doctor_client, appointment):
     assert_nothing_written(appointment)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"temperature_c": "80"}, "Ensure this value is less than or equal to 45."),
-    ({"systolic": "70", "diastolic": "90"}, "The systolic pressure must be higher than the diastolic."),
-    ({"diagnosis_code": "J2.9"}, "Enter a CIE-10 code such as J06.9, or leave it empty."),
-    ({"rx-1-dose": "", "rx-1-frequency": ""},
-     "Each prescription line needs the generic drug name, dose, route, frequency and duration."),
-], ids=["80 degrees", "systolic below diastolic", "bad CIE-10 code", "half-filled line"])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"temperature_c": "80"}, "Ensure this value is less than or equal to 45."),
+        ({"systolic": "70", "diastolic": "90"}, "The systolic pressure must be higher than the diastolic."),
+        ({"diagnosis_code": "J2.9"}, "Enter a CIE-10 code such as J06.9, or leave it empty."),
+        (
+            {"rx-1-dose": "", "rx-1-frequency": ""},
+            "Each prescription line needs the generic drug name, dose, route, frequency and duration.",
+        ),
+    ],
+    ids=["80 degrees", "systolic below diastolic", "bad CIE-10 code", "half-filled line"],
+)
 def test_implausible_input_is_refused_with_a_clear_message_and_nothing_written(
     doctor_client, appointment, change, message
 ):
@@ -147,8 +159,13 @@ def test_adding_a_prescription_line_redraws_the_form_without_closing_or_complain
     assert_nothing_written(appointment)
 
 
-PENICILLIN = {"drug": "Penicilina G benzatínica", "dose": "1 200 000 UI", "route": "intramuscular",
-              "frequency": "single dose", "duration": "1 day"}
+PENICILLIN = {
+    "drug": "Penicilina G benzatínica",
+    "dose": "1 200 000 UI",
+    "route": "intramuscular",
+    "frequency": "single dose",
+    "duration": "1 day",
+}
 
 
 def test_prescribing_a_drug_the_patient_is_allergic_to_warns_and_waits_for_confirmation(doctor_client, appointment):
@@ -201,7 +218,8 @@ def test_a_consultation_that_is_no_longer_scheduled_cannot_be_opened(doctor_clie
 def test_allergies_given_at_sign_up_are_checked_while_the_record_document_still_waits(client):
     appointment = AppointmentFactory()
     Operation.objects.create(
-        kind=OperationKind.CREATE_RECORD, patient=appointment.patient,
+        kind=OperationKind.CREATE_RECORD,
+        patient=appointment.patient,
         payload={"blood_type": "A-", "allergies": ["Penicilina"]},
     )
     client.force_login(appointment.doctor)

@@ -17,10 +17,12 @@ def consultation_form(*, lines=TWO_LINES, total_forms=None, **fields):
     payload = consultation_payload()
     data = {name: payload[name] for name in NOTE_FIELDS}
     data.update({name: f"{value:g}" for name, value in payload["vitals"].items() if name != "bmi"})
-    data.update({
-        "rx-TOTAL_FORMS": str(total_forms if total_forms is not None else max(len(lines), 2)),
-        "rx-INITIAL_FORMS": "0",
-    })
+    data.update(
+        {
+            "rx-TOTAL_FORMS": str(total_forms if total_forms is not None else max(len(lines), 2)),
+            "rx-INITIAL_FORMS": "0",
+        }
+    )
     for number, line in enumerate(lines):
         for name, value in line.items():
             data[f"rx-{number}-{name}"] = value

@@ -21,8 +21,9 @@ class SlotFactory(factory.django.DjangoModelFactory):
 
     doctor = factory.SubFactory(DoctorFactory)
     starts_at = factory.Sequence(
-        lambda n: (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-        + timedelta(minutes=30 * n)
+        lambda n: (
+            (timezone.now() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0) + timedelta(minutes=30 * n)
+        )
     )
     ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + timedelta(minutes=30))
     status = SlotStatus.OPEN

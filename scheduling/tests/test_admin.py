@@ -46,8 +46,9 @@ def test_the_cancel_action_goes_through_the_service_and_reopens_the_slot(client,
 
 
 def test_the_cancel_action_reports_an_already_cancelled_appointment_and_changes_nothing(client, admin_user):
-    appointment = AppointmentFactory(status=AppointmentStatus.CANCELLED, live_slot=None,
-                                     cancelled_at=timezone.now() - timedelta(days=1))
+    appointment = AppointmentFactory(
+        status=AppointmentStatus.CANCELLED, live_slot=None, cancelled_at=timezone.now() - timedelta(days=1)
+    )
     rebooked = AppointmentFactory(slot=appointment.slot)
     before = list(Appointment.objects.order_by("pk").values())
 
@@ -64,9 +65,12 @@ def test_the_cancel_action_handles_each_selected_appointment_on_its_own(client, 
 
     response = run_action(client, "cancel_selected", scheduled, cancelled)
 
-    assert sorted(shown_messages(response)) == sorted([
-        f"#{scheduled.pk}: cancelled", f"#{cancelled.pk}: Only scheduled appointments can be cancelled.",
-    ])
+    assert sorted(shown_messages(response)) == sorted(
+        [
+            f"#{scheduled.pk}: cancelled",
+            f"#{cancelled.pk}: Only scheduled appointments can be cancelled.",
+        ]
+    )
     assert Appointment.objects.get(pk=scheduled.pk).status == AppointmentStatus.CANCELLED
 
 
@@ -90,9 +94,13 @@ def test_appointments_cannot_be_edited_in_admin(client, admin_user):
     other_patient = PatientFactory()
 
     page = client.get(reverse(f"{APPOINTMENTS}_change", args=[appointment.pk]))
-    response = client.post(reverse(f"{APPOINTMENTS}_change", args=[appointment.pk]), {
-        "patient": other_patient.pk, "status": AppointmentStatus.CANCELLED,
-    })
+    response = client.post(
+        reverse(f"{APPOINTMENTS}_change", args=[appointment.pk]),
+        {
+            "patient": other_patient.pk,
+            "status": AppointmentStatus.CANCELLED,
+        },
+    )
 
     assert page.status_code == 200
     assert 'name="_save"' not in page.text

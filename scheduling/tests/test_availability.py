@@ -20,14 +20,21 @@ EVERY_DAY = list(range(7))
 
 def open_mornings(doctor, first_day, last_day=None, *, weekdays=EVERY_DAY, start=time(9), end=time(11), minutes=30):
     return open_slots(
-        doctor=doctor, start_date=first_day, end_date=last_day or first_day, weekdays=weekdays,
-        start_time=start, end_time=end, slot_minutes=minutes,
+        doctor=doctor,
+        start_date=first_day,
+        end_date=last_day or first_day,
+        weekdays=weekdays,
+        start_time=start,
+        end_time=end,
+        slot_minutes=minutes,
     )
 
 
 def slot_times(doctor):
-    return [timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M") for starts_at in
-            Slot.objects.filter(doctor=doctor).order_by("starts_at").values_list("starts_at", flat=True)]
+    return [
+        timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M")
+        for starts_at in Slot.objects.filter(doctor=doctor).order_by("starts_at").values_list("starts_at", flat=True)
+    ]
 
 
 def test_opening_hours_makes_back_to_back_slots_that_end_by_the_end_time():
@@ -39,7 +46,9 @@ def test_opening_hours_makes_back_to_back_slots_that_end_by_the_end_time():
     assert (result.opened, result.already_existed) == (3, 0)
     slots = list(Slot.objects.filter(doctor=doctor).order_by("starts_at"))
     assert [(s.starts_at, s.ends_at) for s in slots] == [
-        (local(day, 9), local(day, 9, 30)), (local(day, 9, 30), local(day, 10)), (local(day, 10), local(day, 10, 30)),
+        (local(day, 9), local(day, 9, 30)),
+        (local(day, 9, 30), local(day, 10)),
+        (local(day, 10), local(day, 10, 30)),
     ]
     assert {s.status for s in slots} == {SlotStatus.OPEN}
 
@@ -156,8 +165,13 @@ def test_only_doctors_can_open_slots():
 def test_planned_slots_are_in_clinic_time_and_stored_in_utc():
     monday = next_weekday(0)
 
-    (starts_at, ends_at), = planned_slots(
-        start_date=monday, end_date=monday, weekdays=[0], start_time=time(9), end_time=time(9, 30), slot_minutes=30,
+    ((starts_at, ends_at),) = planned_slots(
+        start_date=monday,
+        end_date=monday,
+        weekdays=[0],
+        start_time=time(9),
+        end_time=time(9, 30),
+        slot_minutes=30,
     )
 
     # America/Merida is UTC-6 all year.
@@ -213,11 +227,15 @@ def test_blocking_a_day_removes_its_open_slots_and_keeps_booked_ones():
 
     assert (result.removed, result.kept_booked) == (3, 1)
     assert slot_times(doctor) == [
-        f"{day - timedelta(days=1)} 09:00", f"{day - timedelta(days=1)} 09:30",
-        f"{day - timedelta(days=1)} 10:00", f"{day - timedelta(days=1)} 10:30",
+        f"{day - timedelta(days=1)} 09:00",
+        f"{day - timedelta(days=1)} 09:30",
+        f"{day - timedelta(days=1)} 10:00",
+        f"{day - timedelta(days=1)} 10:30",
         f"{day} 10:00",
-        f"{day + timedelta(days=1)} 09:00", f"{day + timedelta(days=1)} 09:30",
-        f"{day + timedelta(days=1)} 10:00", f"{day + timedelta(days=1)} 10:30",
+        f"{day + timedelta(days=1)} 09:00",
+        f"{day + timedelta(days=1)} 09:30",
+        f"{day + timedelta(days=1)} 10:00",
+        f"{day + timedelta(days=1)} 10:30",
     ]
     assert Slot.objects.filter(doctor=other_doctor).count() == 4
 
@@ -238,8 +256,12 @@ def test_blocking_a_day_uses_clinic_midnights_not_utc_ones():
 def availability_form(**changes):
     start = timezone.localdate() + timedelta(days=1)
     data = {
-        "start_date": start.isoformat(), "end_date": (start + timedelta(days=29)).isoformat(),
-        "weekdays": ["0", "1", "2", "3", "4"], "start_time": "09:00", "end_time": "14:00", "slot_minutes": "30",
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=29)).isoformat(),
+        "weekdays": ["0", "1", "2", "3", "4"],
+        "start_time": "09:00",
+        "end_time": "14:00",
+        "slot_minutes": "30",
     }
     data.update(changes)
     return AvailabilityForm(data)

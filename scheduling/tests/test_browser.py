@@ -189,15 +189,24 @@ def test_a_doctor_opens_a_month_of_availability_and_sees_the_week(page):
     assert len(slots) == expected > 0
     assert sorted({timezone.localdate(slot.starts_at) for slot in slots}) == working_days
     assert {timezone.localtime(slot.starts_at).strftime("%H:%M") for slot in slots} == {
-        "09:00", "09:30", "10:00", "10:30", "11:00", "11:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+        "11:30",
     }
     assert all(slot.ends_at - slot.starts_at == timedelta(minutes=30) for slot in slots)
     assert all(slot.status == SlotStatus.OPEN for slot in slots)
 
-    expect(page.get_by_role("status")).to_contain_text(text(
-        "%(opened)d slots opened; %(existing)d already existed and were left as they were.",
-        language, opened=len(slots), existing=0,
-    ))
+    expect(page.get_by_role("status")).to_contain_text(
+        text(
+            "%(opened)d slots opened; %(existing)d already existed and were left as they were.",
+            language,
+            opened=len(slots),
+            existing=0,
+        )
+    )
     first_day = timezone.localdate(slots[0].starts_at)
     expect(page.get_by_role("group", name=when(first_day, language, "l j F Y"), exact=True)).to_be_visible()
 

@@ -80,16 +80,19 @@ def test_a_logged_in_patient_adds_only_the_user_lookup(client, django_assert_num
         client.get(DIRECTORY_URL)
 
 
-@pytest.mark.parametrize(("query", "found"), [
-    ("jose", ["José Pérez"]),
-    ("PÉREZ", ["José Pérez"]),
-    ("perez jose", ["José Pérez"]),
-    ("JOSÉ", ["José Pérez"]),
-    ("ana", ["Ana Núñez"]),
-    ("nunez", ["Ana Núñez"]),
-    ("zzz", []),
-    ("", ["Ana Núñez", "José Pérez"]),
-])
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("jose", ["José Pérez"]),
+        ("PÉREZ", ["José Pérez"]),
+        ("perez jose", ["José Pérez"]),
+        ("JOSÉ", ["José Pérez"]),
+        ("ana", ["Ana Núñez"]),
+        ("nunez", ["Ana Núñez"]),
+        ("zzz", []),
+        ("", ["Ana Núñez", "José Pérez"]),
+    ],
+)
 def test_the_name_search_ignores_accents_and_case(client, query, found):
     DoctorFactory(first_name="José", last_name="Pérez")
     DoctorFactory(first_name="Ana", last_name="Núñez")
@@ -182,8 +185,10 @@ def test_the_doctor_page_shows_open_future_slots_grouped_by_day(client):
 
     response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
 
-    days = [(day, [timezone.localtime(s.starts_at).strftime("%H:%M") for s in slots])
-            for day, slots in response.context["days"]]
+    days = [
+        (day, [timezone.localtime(s.starts_at).strftime("%H:%M") for s in slots])
+        for day, slots in response.context["days"]
+    ]
     today = timezone.localdate()
     assert days == [(today + timedelta(days=1), ["09:00", "09:30"]), (today + timedelta(days=2), ["16:00"])]
 
@@ -206,7 +211,7 @@ def test_anonymous_visitors_are_invited_to_log_in_to_book(client):
 
     response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
 
-    assert f'{reverse("accounts:login")}?next={reverse("scheduling:doctor", args=[doctor.pk])}' in response.text
+    assert f"{reverse('accounts:login')}?next={reverse('scheduling:doctor', args=[doctor.pk])}" in response.text
     # A chosen time leads through the login to its confirmation page.
     assert f'href="{reverse("scheduling:book", args=[slot.pk])}"' in response.text
     assert 'action="/slots/' not in response.text

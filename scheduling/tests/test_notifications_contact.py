@@ -33,7 +33,9 @@ def test_the_booking_email_gives_the_date_once_the_deadline_the_phone_and_the_re
     deadline = when(slot.starts_at - timedelta(hours=2), language)
     expected_line = text(
         "You can cancel or move it online until %(deadline)s. After that, please call the clinic at %(phone)s.",
-        language, deadline=deadline, phone="999 123 4567",
+        language,
+        deadline=deadline,
+        phone="999 123 4567",
     )
     for body in (message.body, message.alternatives[0].content):
         assert when(slot.starts_at, language, "DATE_FORMAT") in body

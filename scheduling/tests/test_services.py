@@ -95,8 +95,9 @@ def test_back_to_back_appointments_do_not_overlap():
 
 def test_a_cancelled_appointment_does_not_block_a_booking_at_the_same_time():
     patient = PatientFactory()
-    AppointmentFactory(patient=patient, slot__starts_at=days_ahead(2, 10), status=AppointmentStatus.CANCELLED,
-                       live_slot=None)
+    AppointmentFactory(
+        patient=patient, slot__starts_at=days_ahead(2, 10), status=AppointmentStatus.CANCELLED, live_slot=None
+    )
 
     book_slot(patient=patient, slot_id=SlotFactory(starts_at=days_ahead(2, 10)).pk)
 

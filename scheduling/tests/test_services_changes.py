@@ -97,8 +97,9 @@ def test_moving_onto_the_same_slot_is_refused():
     appointment = AppointmentFactory()
 
     with pytest.raises(SlotUnavailable):
-        reschedule_appointment(appointment_id=appointment.pk, new_slot_id=appointment.slot_id,
-                               actor=appointment.patient)
+        reschedule_appointment(
+            appointment_id=appointment.pk, new_slot_id=appointment.slot_id, actor=appointment.patient
+        )
 
 
 def test_a_move_that_would_overlap_the_patients_other_appointment_is_refused():

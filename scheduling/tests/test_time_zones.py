@@ -42,10 +42,17 @@ def clinic_in(settings):
 
 def open_nine_oclock_slots(client, doctor, first_day, last_day):
     client.force_login(doctor)
-    response = client.post(reverse("scheduling:availability"), {
-        "start_date": first_day.isoformat(), "end_date": last_day.isoformat(), "weekdays": [str(n) for n in range(7)],
-        "start_time": "09:00", "end_time": "09:30", "slot_minutes": "30",
-    })
+    response = client.post(
+        reverse("scheduling:availability"),
+        {
+            "start_date": first_day.isoformat(),
+            "end_date": last_day.isoformat(),
+            "weekdays": [str(n) for n in range(7)],
+            "start_time": "09:00",
+            "end_time": "09:30",
+            "slot_minutes": "30",
+        },
+    )
     assert response.status_code == 302
     client.logout()
 
@@ -73,7 +80,9 @@ def test_without_daylight_saving_nine_oclock_is_the_same_utc_instant_every_day(c
 
     assert utc_hours(doctor) == [("2027-03-13", 15), ("2027-03-14", 15), ("2027-03-15", 15)]
     assert times_by_day_on_the_doctor_page(client, doctor) == {
-        "Saturday 13 March 2027": ["09:00"], "Sunday 14 March 2027": ["09:00"], "Monday 15 March 2027": ["09:00"],
+        "Saturday 13 March 2027": ["09:00"],
+        "Sunday 14 March 2027": ["09:00"],
+        "Monday 15 March 2027": ["09:00"],
     }
 
 
@@ -86,7 +95,9 @@ def test_across_the_spring_change_the_utc_instant_moves_but_the_page_shows_nine(
 
     assert utc_hours(doctor) == [("2027-03-13", 17), ("2027-03-14", 16), ("2027-03-15", 16)]
     assert times_by_day_on_the_doctor_page(client, doctor) == {
-        "Saturday 13 March 2027": ["09:00"], "Sunday 14 March 2027": ["09:00"], "Monday 15 March 2027": ["09:00"],
+        "Saturday 13 March 2027": ["09:00"],
+        "Sunday 14 March 2027": ["09:00"],
+        "Monday 15 March 2027": ["09:00"],
     }
 
 
@@ -99,7 +110,9 @@ def test_across_the_autumn_change_the_utc_instant_moves_back_but_the_page_shows_
 
     assert utc_hours(doctor) == [("2027-11-06", 16), ("2027-11-07", 17), ("2027-11-08", 17)]
     assert times_by_day_on_the_doctor_page(client, doctor) == {
-        "Saturday 6 November 2027": ["09:00"], "Sunday 7 November 2027": ["09:00"], "Monday 8 November 2027": ["09:00"],
+        "Saturday 6 November 2027": ["09:00"],
+        "Sunday 7 November 2027": ["09:00"],
+        "Monday 8 November 2027": ["09:00"],
     }
 
 
@@ -118,8 +131,13 @@ def test_the_doctors_agenda_shows_a_booked_slot_at_its_local_time_after_the_chan
 
 def night_shift_on(day, doctor):
     return open_slots(
-        doctor=doctor, start_date=day, end_date=day, weekdays=[day.weekday()],
-        start_time=time(0), end_time=time(4), slot_minutes=30,
+        doctor=doctor,
+        start_date=day,
+        end_date=day,
+        weekdays=[day.weekday()],
+        start_time=time(0),
+        end_time=time(4),
+        slot_minutes=30,
     )
 
 
@@ -130,8 +148,10 @@ def test_a_night_shift_on_the_spring_change_skips_the_hour_that_does_not_exist(c
 
     result = night_shift_on(SPRING_FORWARD, doctor)
 
-    local_starts = [timezone.localtime(s).strftime("%H:%M") for s in
-                    Slot.objects.filter(doctor=doctor).values_list("starts_at", flat=True)]
+    local_starts = [
+        timezone.localtime(s).strftime("%H:%M")
+        for s in Slot.objects.filter(doctor=doctor).values_list("starts_at", flat=True)
+    ]
     assert local_starts == ["00:00", "00:30", "01:00", "01:30", "03:00", "03:30"]
     assert result.opened == 6
     assert night_shift_on(SPRING_FORWARD, doctor).opened == 0
@@ -153,8 +173,13 @@ def test_blocking_the_day_of_the_change_removes_that_local_day_only(clock, clini
     clock(datetime(2027, 3, 1, 12, tzinfo=UTC))
     doctor = DoctorFactory()
     open_slots(
-        doctor=doctor, start_date=date(2027, 3, 13), end_date=date(2027, 3, 15), weekdays=range(7),
-        start_time=time(0), end_time=time(23, 30), slot_minutes=30,
+        doctor=doctor,
+        start_date=date(2027, 3, 13),
+        end_date=date(2027, 3, 15),
+        weekdays=range(7),
+        start_time=time(0),
+        end_time=time(23, 30),
+        slot_minutes=30,
     )
 
     block_day(doctor=doctor, day=SPRING_FORWARD)

@@ -27,8 +27,9 @@ def test_a_patient_sees_upcoming_and_past_appointments_apart_and_nobody_elses(cl
     patient = PatientFactory()
     upcoming = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(3, 9))
     past = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(-3, 9), status=AppointmentStatus.COMPLETED)
-    cancelled = AppointmentFactory(patient=patient, slot__starts_at=days_ahead(5, 9),
-                                   status=AppointmentStatus.CANCELLED, live_slot=None)
+    cancelled = AppointmentFactory(
+        patient=patient, slot__starts_at=days_ahead(5, 9), status=AppointmentStatus.CANCELLED, live_slot=None
+    )
     AppointmentFactory(slot__starts_at=days_ahead(3, 10))
     client.force_login(patient)
 
@@ -53,10 +54,12 @@ def doctor(client):
 
 def test_a_doctors_day_shows_their_patients_and_nothing_else(client, doctor):
     today = timezone.localdate()
-    mine = AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today, 8),
-                              patient__first_name="Itzel", patient__last_name="Canché")
-    AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today, 9), status=AppointmentStatus.CANCELLED,
-                       live_slot=None)
+    mine = AppointmentFactory(
+        slot__doctor=doctor, slot__starts_at=local(today, 8), patient__first_name="Itzel", patient__last_name="Canché"
+    )
+    AppointmentFactory(
+        slot__doctor=doctor, slot__starts_at=local(today, 9), status=AppointmentStatus.CANCELLED, live_slot=None
+    )
     AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today + timedelta(days=1), 8))
     AppointmentFactory(slot__starts_at=local(today, 8))
 

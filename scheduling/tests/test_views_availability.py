@@ -27,8 +27,12 @@ def a_month_of_weekday_mornings():
     start = timezone.localdate() + timedelta(days=1)
     end = start + timedelta(days=30)
     form = {
-        "start_date": start.isoformat(), "end_date": end.isoformat(),
-        "weekdays": ["0", "1", "2", "3", "4"], "start_time": "09:00", "end_time": "13:00", "slot_minutes": "30",
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
+        "weekdays": ["0", "1", "2", "3", "4"],
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "slot_minutes": "30",
     }
     weekdays = sum(1 for n in range(31) if (start + timedelta(days=n)).weekday() < 5)
     return form, weekdays * 8

@@ -30,7 +30,9 @@ def book_url(slot):
 @pytest.fixture
 def clinic():
     return ClinicDetails.objects.create(
-        name="Clínica Ceiba", address="Calle 60 #123\nCentro, Mérida, Yucatán", legal_owner="Ceiba SC",
+        name="Clínica Ceiba",
+        address="Calle 60 #123\nCentro, Mérida, Yucatán",
+        legal_owner="Ceiba SC",
         phone="+52 999 123 4567",
     )
 
@@ -57,9 +59,18 @@ def test_it_shows_the_doctor_specialty_date_time_length_clinic_and_cut_off(clien
     assert response.status_code == 200
     page = response.text
     for expected in (
-        "Confirm your appointment", "Itzel Chablé Uc", "Cardiología", when(slot.starts_at, "en", "DATE_FORMAT"),
-        "10:00–10:45", "45 minutes", "Clínica Ceiba", "Calle 60 #123", "Centro, Mérida, Yucatán",
-        'href="tel:+529991234567"', "+52 999 123 4567", "https://www.google.com/maps/search/?api=1&amp;query=",
+        "Confirm your appointment",
+        "Itzel Chablé Uc",
+        "Cardiología",
+        when(slot.starts_at, "en", "DATE_FORMAT"),
+        "10:00–10:45",
+        "45 minutes",
+        "Clínica Ceiba",
+        "Calle 60 #123",
+        "Centro, Mérida, Yucatán",
+        'href="tel:+529991234567"',
+        "+52 999 123 4567",
+        "https://www.google.com/maps/search/?api=1&amp;query=",
         f"until {when(slot.starts_at - timedelta(hours=2), 'en')} (2 hours before it starts)",
     ):
         assert expected in page, expected

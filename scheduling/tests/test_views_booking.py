@@ -147,7 +147,7 @@ def test_reception_reaches_a_doctor_page_ready_to_book_for_the_chosen_patient(cl
     directory = client.get(reverse("scheduling:directory"), {"for_patient": patient.pk}).text
     page = client.get(reverse("scheduling:doctor", args=[slot.doctor_id]), {"patient": patient.pk}).text
 
-    assert f'{reverse("scheduling:doctor", args=[slot.doctor_id])}?patient={patient.pk}' in directory
+    assert f"{reverse('scheduling:doctor', args=[slot.doctor_id])}?patient={patient.pk}" in directory
     assert "Booking for Rosa Uc." in page
     assert f'action="{reverse("scheduling:book_for_patient", args=[slot.pk])}"' in page
     assert f'name="patient" value="{patient.pk}"' in page
@@ -187,8 +187,9 @@ def test_a_missing_or_malformed_patient_is_404_not_a_server_error(client, recept
 
 
 def test_reception_cannot_book_a_doctor_as_the_patient(client, reception):
-    response = client.post(reverse("scheduling:book_for_patient", args=[SlotFactory().pk]),
-                           {"patient": DoctorFactory().pk})
+    response = client.post(
+        reverse("scheduling:book_for_patient", args=[SlotFactory().pk]), {"patient": DoctorFactory().pk}
+    )
 
     assert response.status_code == 404
 
@@ -205,8 +206,9 @@ def test_a_malformed_patient_on_the_doctor_page_is_404(client, reception, patien
 def test_booking_for_a_patient_is_refused_for_inactive_patients(client, reception):
     slot = SlotFactory()
 
-    response = client.post(reverse("scheduling:book_for_patient", args=[slot.pk]),
-                           {"patient": PatientFactory(is_active=False).pk})
+    response = client.post(
+        reverse("scheduling:book_for_patient", args=[slot.pk]), {"patient": PatientFactory(is_active=False).pk}
+    )
 
     assert response.status_code == 409
     assert Slot.objects.get(pk=slot.pk).status == SlotStatus.OPEN

@@ -42,15 +42,22 @@ class World:
 def world():
     patient, doctor = PatientFactory(), DoctorFactory()
     return World(
-        patient=patient, other_patient=PatientFactory(), doctor=doctor, other_doctor=DoctorFactory(),
-        reception=ReceptionFactory(), admin=AdminFactory(),
+        patient=patient,
+        other_patient=PatientFactory(),
+        doctor=doctor,
+        other_doctor=DoctorFactory(),
+        reception=ReceptionFactory(),
+        admin=AdminFactory(),
         upcoming=AppointmentFactory(patient=patient, slot__doctor=doctor, slot__starts_at=days_ahead(3, 9)),
         started=AppointmentFactory(
             patient=patient, slot__doctor=doctor, slot__starts_at=timezone.now() - timedelta(minutes=30)
         ),
         no_show=AppointmentFactory(
-            patient=patient, slot__doctor=doctor, slot__starts_at=timezone.now() - timedelta(hours=3),
-            status=AppointmentStatus.NO_SHOW, live_slot=None,
+            patient=patient,
+            slot__doctor=doctor,
+            slot__starts_at=timezone.now() - timedelta(hours=3),
+            status=AppointmentStatus.NO_SHOW,
+            live_slot=None,
         ),
         free=SlotFactory(doctor=doctor, starts_at=days_ahead(4, 9)),
         target=SlotFactory(doctor=doctor, starts_at=days_ahead(5, 9)),
@@ -59,8 +66,14 @@ def world():
 
 def _open_form(w):
     tomorrow = timezone.localdate() + timedelta(days=1)
-    return {"start_date": tomorrow.isoformat(), "end_date": tomorrow.isoformat(), "weekdays": list(range(7)),
-            "start_time": "07:00", "end_time": "08:00", "slot_minutes": "30"}
+    return {
+        "start_date": tomorrow.isoformat(),
+        "end_date": tomorrow.isoformat(),
+        "weekdays": list(range(7)),
+        "start_time": "07:00",
+        "end_time": "08:00",
+        "slot_minutes": "30",
+    }
 
 
 # label: (method, url name, the URL's argument, the form data)
@@ -88,25 +101,25 @@ ROUTES = {
 
 #                      anonymous patient  other_pat. doctor  other_doc. reception admin
 EXPECTED = {
-    "directory":         ("ok",    "ok",    "ok",    "ok",    "ok",    "ok",    "ok"),
-    "doctor page":       ("ok",    "ok",    "ok",    "ok",    "ok",    "ok",    "ok"),
-    "book":              ("login", "done",  "done",  403,     403,     403,     403),
-    "book for patient":  ("login", 403,     403,     403,     403,     "done",  "done"),
-    "appointments":      ("login", "ok",    "ok",    "ok",    "ok",    "ok",    "ok"),
-    "cancel":            ("login", "done",  404,     "done",  404,     "done",  "done"),
-    "reschedule page":   ("login", "ok",    404,     403,     403,     "ok",    "ok"),
-    "reschedule":        ("login", "done",  404,     403,     403,     "done",  "done"),
-    "no-show":           ("login", 403,     403,     "done",  404,     "done",  "done"),
-    "revert no-show":    ("login", 403,     403,     "done",  404,     "done",  "done"),
-    "check-in":          ("login", 403,     403,     403,     403,     "done",  "done"),
-    "availability page": ("login", 403,     403,     "ok",    "ok",    403,     403),
-    "open slots":        ("login", 403,     403,     "done",  "done",  403,     403),
-    "remove slots":      ("login", 403,     403,     "done",  "noop",  403,     403),
-    "block day":         ("login", 403,     403,     "done",  "noop",  403,     403),
-    "appointment .ics":  ("login", "ok",    404,     "ok",    404,     403,     403),
-    "calendar feed":     ("ok",    "ok",    "ok",    "ok",    "ok",    "ok",    "ok"),
-    "new feed address":  ("login", 403,     403,     "done",  "done",  403,     403),
-    "revoke feed address": ("login", 403,   403,     "noop",  "noop",  403,     403),
+    "directory": ("ok", "ok", "ok", "ok", "ok", "ok", "ok"),
+    "doctor page": ("ok", "ok", "ok", "ok", "ok", "ok", "ok"),
+    "book": ("login", "done", "done", 403, 403, 403, 403),
+    "book for patient": ("login", 403, 403, 403, 403, "done", "done"),
+    "appointments": ("login", "ok", "ok", "ok", "ok", "ok", "ok"),
+    "cancel": ("login", "done", 404, "done", 404, "done", "done"),
+    "reschedule page": ("login", "ok", 404, 403, 403, "ok", "ok"),
+    "reschedule": ("login", "done", 404, 403, 403, "done", "done"),
+    "no-show": ("login", 403, 403, "done", 404, "done", "done"),
+    "revert no-show": ("login", 403, 403, "done", 404, "done", "done"),
+    "check-in": ("login", 403, 403, 403, 403, "done", "done"),
+    "availability page": ("login", 403, 403, "ok", "ok", 403, 403),
+    "open slots": ("login", 403, 403, "done", "done", 403, 403),
+    "remove slots": ("login", 403, 403, "done", "noop", 403, 403),
+    "block day": ("login", 403, 403, "done", "noop", 403, 403),
+    "appointment .ics": ("login", "ok", 404, "ok", 404, 403, 403),
+    "calendar feed": ("ok", "ok", "ok", "ok", "ok", "ok", "ok"),
+    "new feed address": ("login", 403, 403, "done", "done", 403, 403),
+    "revoke feed address": ("login", 403, 403, "noop", "noop", 403, 403),
 }
 
 CASES = [

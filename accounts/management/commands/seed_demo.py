@@ -11,9 +11,19 @@ from scheduling.availability import open_slots
 from scheduling.models import Specialty
 
 SPECIALTIES = [
-    "Medicina General", "Cardiología", "Pediatría", "Dermatología", "Ginecología y Obstetricia",
-    "Traumatología y Ortopedia", "Neurología", "Oftalmología", "Psiquiatría", "Otorrinolaringología",
-    "Gastroenterología", "Neumología", "Nefrología",
+    "Medicina General",
+    "Cardiología",
+    "Pediatría",
+    "Dermatología",
+    "Ginecología y Obstetricia",
+    "Traumatología y Ortopedia",
+    "Neurología",
+    "Oftalmología",
+    "Psiquiatría",
+    "Otorrinolaringología",
+    "Gastroenterología",
+    "Neumología",
+    "Nefrología",
 ]
 DEMO_SLOT_DAYS = 14
 
@@ -71,8 +81,14 @@ class Command(BaseCommand):
                 return user, False
             # Like every patient: through the registration service (profile, consent, record).
             user = register_patient(
-                email=email, password=DEMO_PASSWORD, first_name=first_name, last_name=last_name,
-                date_of_birth=datetime.date(1988, 4, 12), sex=Sex.FEMALE, blood_type="O+", allergies=["penicilina"],
+                email=email,
+                password=DEMO_PASSWORD,
+                first_name=first_name,
+                last_name=last_name,
+                date_of_birth=datetime.date(1988, 4, 12),
+                sex=Sex.FEMALE,
+                blood_type="O+",
+                allergies=["penicilina"],
             )
             return user, True
         return self._ensure_staff_user(user, email, first_name, last_name, role)
