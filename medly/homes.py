@@ -12,9 +12,17 @@ def anonymous_home(request):
 
 
 def patient_home(request):
-    from scheduling import queries as scheduling_queries  # the apps' modules import medly's
+    from scheduling import permissions as scheduling_permissions  # the apps' modules import medly's
+    from scheduling import queries as scheduling_queries
 
-    return {**scheduling_queries.patient_home(request.user), "maps_url": maps_url(clinic_details())}
+    context = scheduling_queries.patient_home(request.user)
+    next_appointment = context["next_appointment"]
+    return {
+        **context,
+        "maps_url": maps_url(clinic_details()),
+        "change_deadline": next_appointment
+        and scheduling_permissions.patient_change_deadline(next_appointment.starts_at),
+    }
 
 
 def doctor_home(request):

@@ -44,7 +44,7 @@ def appointment_for(patient, *, days=3, hour=10, **doctor_fields):
     return AppointmentFactory(patient=patient, slot=slot, reason="Vacunas")
 
 
-def test_it_shows_the_next_appointment_with_doctor_specialty_time_place_and_actions(client, patient, clinic):
+def test_it_shows_the_next_appointment_with_doctor_specialty_time_place_and_actions(client, patient, clinic, settings):
     later = appointment_for(patient, days=5, first_name="Rodrigo", last_name="Pool")
     soonest = appointment_for(patient, days=2, first_name="Itzel", last_name="Chablé")
 
@@ -65,6 +65,8 @@ def test_it_shows_the_next_appointment_with_doctor_specialty_time_place_and_acti
     ):
         assert expected in next_part, expected
     assert "Rodrigo Pool" not in next_part
+    deadline = when(soonest.starts_at - timedelta(minutes=settings.PATIENT_CHANGE_CUTOFF_MINUTES), "en")
+    assert f"You can cancel or move it online until {deadline}." in next_part
     assert f"{when(later.starts_at, 'en')} with Rodrigo Pool" in page
 
 
@@ -87,6 +89,7 @@ def test_move_and_cancel_are_hidden_once_past_the_cut_off_and_the_clinic_phone_i
     assert reverse("scheduling:reschedule", args=[soon.pk]) not in page
     assert reverse("scheduling:cancel", args=[soon.pk]) not in page
     assert "To change it now, please call the clinic." in page
+    assert "You can cancel or move it online until" not in page
     assert "999 123 4567" in page.split('id="next-appointment"')[1]
 
 
