@@ -4,13 +4,18 @@ from urllib.parse import urlencode
 
 from django.utils.translation import gettext as _
 
+from medly.outages import REDIS_NOT_NOW
 from records.models import ClinicDetails
 
 MAPS_SEARCH_URL = "https://www.google.com/maps/search/"
 
 
 def clinic_details():
-    return ClinicDetails.cached()
+    try:
+        return ClinicDetails.cached()
+    except REDIS_NOT_NOW:
+        # A cache that cannot answer, or only read (a replica during a failover), does not take pages down.
+        return ClinicDetails.current()
 
 
 def maps_url(clinic):

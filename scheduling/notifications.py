@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from medly.clinic import clinic_details
 from medly.mail import queue_email
-from records.models import ClinicDetails
 from scheduling import permissions
 from scheduling.calendar import appointment_calendar
 
@@ -27,7 +27,7 @@ def absolute_url(path):
 
 def _render(template, *, language, subject, context):
     """(subject, text, html) of ``scheduling/email/<template>`` for a reader of ``language``."""
-    clinic = ClinicDetails.cached()
+    clinic = clinic_details()
     with translation.override(language), timezone.override(settings.TIME_ZONE):
         context = {
             **context,

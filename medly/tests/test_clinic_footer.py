@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from redis.exceptions import ReadOnlyError
 
 from accounts.tests.factories import AdminFactory
 from medly.clinic import maps_url, with_clinic_phone
@@ -87,3 +88,21 @@ def test_the_map_link_searches_for_the_clinic_and_its_address():
     assert maps_url(ClinicDetails(name="Clínica", address="Calle 60\nMérida")) == (
         "https://www.google.com/maps/search/?api=1&query=Cl%C3%ADnica%2C+Calle+60%2C+M%C3%A9rida"
     )
+
+
+def test_a_cache_that_cannot_store_them_still_leaves_the_footer_showing_them(client, monkeypatch):
+    ClinicDetails(name="Clínica Ceiba", address="Calle 60", legal_owner="X", phone="999 123 4567").save()
+
+    class ReadOnlyReplica:
+        def get(self, key):
+            return None
+
+        def set(self, *args, **kwargs):
+            raise ReadOnlyError("You can't write against a read only replica.")
+
+    monkeypatch.setattr("records.models.cache", ReadOnlyReplica())
+
+    response = client.get(reverse("scheduling:directory"))
+
+    assert response.status_code == 200
+    assert "999 123 4567" in footer_of(response)
