@@ -115,6 +115,19 @@ def _isolated_stores(mongo_server, request):
 
 
 @pytest.fixture(autouse=True)
+def _clinic_details_cached(_isolated_stores):
+    """The footer's clinic details start cached, as on a site that has served a page since they were last saved.
+
+    Query counts then pin what a page costs every time, not the one read after a save (which forgets them).
+    """
+    from django.core.cache import cache
+
+    from records.models import CLINIC_DETAILS_CACHE_KEY, CLINIC_DETAILS_CACHE_SECONDS, ClinicDetails
+
+    cache.set(CLINIC_DETAILS_CACHE_KEY, ClinicDetails.not_yet_entered(), CLINIC_DETAILS_CACHE_SECONDS)
+
+
+@pytest.fixture(autouse=True)
 def _factory_slots_start_tomorrow():
     """Each test's factory slots start tomorrow, half an hour apart, whatever ran before it.
 

@@ -4,13 +4,25 @@ The home view picks the function and the template `home/<role>.html` by the user
 function reads through its app's queries module; none writes.
 """
 
+from medly.clinic import clinic_details, maps_url
+
 
 def anonymous_home(request):
     return {}
 
 
 def patient_home(request):
-    return {}
+    from scheduling import permissions as scheduling_permissions  # the apps' modules import medly's
+    from scheduling import queries as scheduling_queries
+
+    context = scheduling_queries.patient_home(request.user)
+    next_appointment = context["next_appointment"]
+    return {
+        **context,
+        "maps_url": maps_url(clinic_details()),
+        "change_deadline": next_appointment
+        and scheduling_permissions.patient_change_deadline(next_appointment.starts_at),
+    }
 
 
 def doctor_home(request):

@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "medly.context_processors.clinic",
             ],
         },
     },
@@ -225,6 +226,8 @@ LANGUAGE_CODE = "en"
 # Each language is named in itself, so the names are not translated.
 LANGUAGES = [("en", "English"), ("es-mx", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date and time format per language, for pages and emails alike (medly/formats/<locale>/formats.py).
+FORMAT_MODULE_PATH = ["medly.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "America/Merida")
 USE_I18N = True
 USE_TZ = True

@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -139,6 +140,11 @@ class AuditEvent(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
 
 
+CLINIC_DETAILS_CACHE_KEY = "clinic-details"
+# Saving through the admin (or any save()) forgets the cached copy; the timeout covers writes that bypass save().
+CLINIC_DETAILS_CACHE_SECONDS = 60 * 60
+
+
 class ClinicDetails(models.Model):
     """The one set of clinic details that heads records and prescriptions (NOM-004 5.2)."""
 
@@ -158,10 +164,31 @@ class ClinicDetails(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+        # Now, and again once committed: a page read in between may have cached the old details.
+        cache.delete(CLINIC_DETAILS_CACHE_KEY)
+        transaction.on_commit(lambda: cache.delete(CLINIC_DETAILS_CACHE_KEY))
 
     @classmethod
     def current(cls):
-        return cls.objects.filter(pk=1).first() or cls(name="Medly", address="", legal_owner="")
+        return cls.objects.filter(pk=1).first() or cls.not_yet_entered()
+
+    @classmethod
+    def not_yet_entered(cls):
+        """What pages show before an administrator has entered the clinic's details."""
+        return cls(name="Medly", address="", legal_owner="")
+
+    @classmethod
+    def cached(cls):
+        """The details every page's footer shows: from the cache, read again only after a save."""
+        clinic = cache.get(CLINIC_DETAILS_CACHE_KEY)
+        if clinic is None:
+            clinic = cls.current()
+            cache.set(CLINIC_DETAILS_CACHE_KEY, clinic, CLINIC_DETAILS_CACHE_SECONDS)
+        return clinic
+
+    @property
+    def address_lines(self):
+        return [line.strip() for line in self.address.splitlines() if line.strip()]
 
 
 class Cie10Sex(models.TextChoices):

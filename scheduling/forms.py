@@ -122,3 +122,16 @@ class RescheduleForm(forms.Form):
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(label=_("Patient name or email"), required=False, max_length=100)
+
+
+REASON_MAX_LENGTH = 500
+
+
+class BookingForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the visit (optional)"),
+        help_text=_("A few words for your doctor, for example “follow-up of my blood pressure”."),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -51,6 +51,10 @@ class Slot(models.Model):
     def is_open(self):
         return self.status == SlotStatus.OPEN
 
+    @property
+    def minutes(self):
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
 
 class AppointmentStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")

@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from medly.clinic import clinic_details
 from medly.mail import queue_email
-from records.models import ClinicDetails
+from scheduling import permissions
 from scheduling.calendar import appointment_calendar
 
 CALENDAR_MIMETYPE = "text/calendar"
@@ -26,12 +27,12 @@ def absolute_url(path):
 
 def _render(template, *, language, subject, context):
     """(subject, text, html) of ``scheduling/email/<template>`` for a reader of ``language``."""
-    clinic = ClinicDetails.current()
+    clinic = clinic_details()
     with translation.override(language), timezone.override(settings.TIME_ZONE):
         context = {
             **context,
             "clinic": clinic,
-            "clinic_address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
+            "clinic_address_lines": clinic.address_lines,
             "site_url": settings.SITE_URL,
             "language": language,
         }
@@ -48,6 +49,7 @@ def _appointment_context(appointment):
         "patient": appointment.patient,
         "doctor": appointment.doctor,
         "minutes": int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
+        "change_deadline": permissions.patient_change_deadline(appointment.starts_at),
         "appointment_url": absolute_url(f"{reverse('scheduling:appointments')}#appointment-{appointment.pk}"),
         "calendar_url": absolute_url(reverse("scheduling:appointment_calendar", args=[appointment.pk])),
     }

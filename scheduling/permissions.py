@@ -3,7 +3,7 @@
 Each ``*_refusal`` function answers None when ``user`` may do it now, or the
 SchedulingError that says why not (services raise it; pages show it). They
 read only the appointment's own fields, so a template can ask them for every
-row without a query.
+row without a query (a "call the clinic" message reads the clinic's phone from the cache).
 
 An appointment is *under way* once the patient has checked in or its doctor
 has opened the consultation. From then on only its doctor may cancel it or
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role
+from medly.clinic import with_clinic_phone
 from scheduling.exceptions import AppointmentUnderWay, CancellationTooLate, InvalidTransition, NotAllowed
 from scheduling.models import AppointmentStatus
 
@@ -73,18 +74,25 @@ def _cutoff_refusal(user, appointment, now, *, moving):
     minutes = settings.PATIENT_CHANGE_CUTOFF_MINUTES
     if appointment.starts_at - now >= timedelta(minutes=minutes):
         return None
-    cutoff = _cutoff_text(minutes)
+    cutoff = patient_change_cutoff_text()
     if moving:
         message = _("Appointments can be moved online until %(cutoff)s before they start. Please call the clinic.")
     else:
         message = _("Appointments can be cancelled online until %(cutoff)s before they start. Please call the clinic.")
-    return CancellationTooLate(message % {"cutoff": cutoff})
+    return CancellationTooLate(with_clinic_phone(message % {"cutoff": cutoff}))
 
 
-def _cutoff_text(minutes):
+def patient_change_cutoff_text():
+    """How long before the start a patient may still cancel or move online: "2 hours", "90 minutes"."""
+    minutes = settings.PATIENT_CHANGE_CUTOFF_MINUTES
     if minutes % 60 == 0:
         return ngettext("%(count)d hour", "%(count)d hours", minutes // 60) % {"count": minutes // 60}
     return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def patient_change_deadline(starts_at):
+    """The last moment a patient may cancel or move an appointment starting at ``starts_at`` online."""
+    return starts_at - timedelta(minutes=settings.PATIENT_CHANGE_CUTOFF_MINUTES)
 
 
 def cancel_refusal(user, appointment, *, now=None):

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -9,9 +10,13 @@ from django.utils import timezone
 from accounts.models import DoctorProfile, Role, User
 from medly.text import fold_for_search
 from records.operations import close_problem
+from scheduling.exceptions import AlreadyBookedByYou, DoctorUnavailable, SlotInPast, SlotUnavailable
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
+from waitlist.exceptions import SlotHeld
 
 DOCTOR_PAGE_DAYS = 60
+# The home shows the next appointment in full and a few more in a line each.
+HOME_UPCOMING_SHOWN = 4
 
 
 def _next_free_slot_subquery(now):
@@ -98,16 +103,89 @@ def appointment_for(user, appointment_id):
     return appointment
 
 
+def _upcoming_filter(now):
+    return Q(ends_at__gt=now) & ~Q(status=AppointmentStatus.CANCELLED)
+
+
+def upcoming_appointments(patient, *, now=None):
+    """The patient's appointments still to come (not cancelled, not over), soonest first, with their doctors."""
+    now = now or timezone.now()
+    return list(
+        Appointment.objects.filter(_upcoming_filter(now), patient=patient)
+        .select_related("doctor")
+        .order_by("starts_at", "pk")
+    )
+
+
+def past_appointments(patient, *, now=None):
+    """The patient's appointments that are over or cancelled, latest first (a queryset, for paging)."""
+    now = now or timezone.now()
+    return (
+        Appointment.objects.filter(patient=patient)
+        .exclude(_upcoming_filter(now))
+        .select_related("doctor")
+        .order_by("-starts_at", "-pk")
+    )
+
+
 def patient_appointments(patient):
     """(upcoming, past) appointments of a patient, with their doctors."""
     now = timezone.now()
-    appointments = Appointment.objects.filter(patient=patient).select_related("doctor").order_by("starts_at")
-    upcoming, past = [], []
-    for appointment in appointments:
-        is_upcoming = appointment.ends_at > now and appointment.status != AppointmentStatus.CANCELLED
-        (upcoming if is_upcoming else past).append(appointment)
-    past.reverse()
-    return upcoming, past
+    return upcoming_appointments(patient, now=now), list(past_appointments(patient, now=now))
+
+
+def slot_to_book(slot_id):
+    """The slot with its doctor, their profile and specialties, and who holds it for the waitlist; 404 if none."""
+    slot = (
+        Slot.objects.filter(pk=slot_id, doctor__role=Role.DOCTOR)
+        .select_related("doctor", "doctor__doctor_profile", "waitlist_hold")
+        .prefetch_related(Prefetch("doctor__doctor_profile__specialties", queryset=Specialty.objects.order_by("name")))
+        .first()
+    )
+    if slot is None or not hasattr(slot.doctor, "doctor_profile"):
+        raise Http404
+    return slot
+
+
+def booking_refusal(patient, slot, *, now=None):
+    """What booking ``slot`` would answer ``patient`` now (SlotInPast, AlreadyBookedByYou, ...), or None if it is free.
+
+    A read for the confirmation page; the booking itself checks again, under its locks.
+    """
+    now = now or timezone.now()
+    if not slot.doctor.is_active:
+        return DoctorUnavailable()
+    if slot.starts_at <= now:
+        return SlotInPast()
+    if Appointment.objects.filter(live_slot_id=slot.pk, patient=patient).exists():
+        return AlreadyBookedByYou()
+    if slot.status != SlotStatus.OPEN:
+        return SlotUnavailable()
+    try:
+        hold = slot.waitlist_hold
+    except ObjectDoesNotExist:
+        return None
+    if hold.patient_id != patient.pk or hold.held_until <= now:
+        return SlotHeld()
+    return None
+
+
+def patient_home(patient):
+    """The patient's next appointment (doctor, profile, specialties), how many more are coming, open offers."""
+    from waitlist.queries import open_offers  # waitlist builds on scheduling's models
+
+    upcoming = (
+        Appointment.objects.filter(_upcoming_filter(timezone.now()), patient=patient)
+        .select_related("doctor", "doctor__doctor_profile")
+        .prefetch_related(Prefetch("doctor__doctor_profile__specialties", queryset=Specialty.objects.order_by("name")))
+        .order_by("starts_at", "pk")
+    )
+    upcoming = list(upcoming[:HOME_UPCOMING_SHOWN])
+    return {
+        "next_appointment": upcoming[0] if upcoming else None,
+        "later_appointments": upcoming[1:],
+        "offers": open_offers(patient),
+    }
 
 
 def local_day_bounds(day):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from medly.clinic import with_clinic_phone
 from records import audit
 from scheduling import notifications, permissions
 from scheduling.exceptions import (
@@ -81,14 +82,16 @@ def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
     )
     if held >= limit:
         raise TooManyFutureAppointments(
-            ngettext(
-                "You already have %(count)d upcoming appointment, the most one patient can book online. "
-                "Please cancel one first, or call the clinic.",
-                "You already have %(count)d upcoming appointments, the most one patient can book online. "
-                "Please cancel one first, or call the clinic.",
-                held,
+            with_clinic_phone(
+                ngettext(
+                    "You already have %(count)d upcoming appointment, the most one patient can book online. "
+                    "Please cancel one first, or call the clinic.",
+                    "You already have %(count)d upcoming appointments, the most one patient can book online. "
+                    "Please cancel one first, or call the clinic.",
+                    held,
+                )
+                % {"count": held}
             )
-            % {"count": held}
         )
     day_start, day_end = local_day_bounds(timezone.localdate(slot.starts_at))
     same_day = Appointment.objects.filter(
@@ -99,7 +102,7 @@ def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
         starts_at__lt=day_end,
     ).exclude(pk=ignore_appointment_id)
     if same_day.exists():
-        raise OnePerDoctorPerDay()
+        raise OnePerDoctorPerDay(with_clinic_phone(OnePerDoctorPerDay.message))
 
 
 @contextmanager
@@ -113,8 +116,11 @@ def _lock_conflicts_as_busy():
         raise
 
 
-def book_slot(*, patient, slot_id, booked_by=None):
-    """Book an open future slot for ``patient``; raises SlotUnavailable if someone else got it."""
+def book_slot(*, patient, slot_id, booked_by=None, reason=""):
+    """Book an open future slot for ``patient``; raises SlotUnavailable if someone else got it.
+
+    ``reason`` is what the visit is for, as the booking form validated it (at most 500 characters).
+    """
     booked_by = booked_by or patient
     if not permissions.may_hold_appointments(patient):
         raise NotAllowed(_("Appointments can only be booked for an active patient."))
@@ -147,6 +153,7 @@ def book_slot(*, patient, slot_id, booked_by=None):
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 booked_by=booked_by,
+                reason=reason.strip(),
             )
             transaction.on_commit(lambda: notifications.send_booking_confirmation(appointment))
     except IntegrityError as exc:

@@ -13,15 +13,24 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from accounts.services import new_calendar_token, remember_language, revoke_calendar_token
+from medly.clinic import clinic_details, maps_url
 from medly.parsing import parse_id
 from records import audit
 from scheduling import availability, calendar, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
-from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, PatientSearchForm, RescheduleForm
+from scheduling.forms import (
+    AgendaForm,
+    AvailabilityForm,
+    BlockDayForm,
+    BookingForm,
+    PatientSearchForm,
+    RescheduleForm,
+)
 from scheduling.models import Specialty
 from scheduling.notifications import absolute_url
 
 DOCTORS_PER_PAGE = 12
+PAST_APPOINTMENTS_PER_PAGE = 10
 
 
 @require_GET
@@ -67,13 +76,40 @@ def _refusal(request, error, status):
     return render(request, "scheduling/refused.html", {"message": error.message}, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required(Role.PATIENT)
 def book(request, slot_id):
+    """The confirmation page of a chosen time (GET), and the booking itself (POST, with an optional reason)."""
+    form = BookingForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        return _book(request, slot_id, reason=form.cleaned_data["reason"])
+    slot = queries.slot_to_book(slot_id)
+    refusal = queries.booking_refusal(request.user, slot)
+    if isinstance(refusal, AlreadyBookedByYou):
+        messages.info(request, refusal.message)
+        return redirect("scheduling:appointments")
+    if refusal is not None:
+        return _refusal(request, refusal, 409)
+    return render(
+        request,
+        "scheduling/book.html",
+        {
+            "slot": slot,
+            "doctor": slot.doctor,
+            "form": form,
+            "minutes": slot.minutes,
+            "change_deadline": permissions.patient_change_deadline(slot.starts_at),
+            "change_cutoff": permissions.patient_change_cutoff_text(),
+            "maps_url": maps_url(clinic_details()),
+        },
+    )
+
+
+def _book(request, slot_id, *, reason):
     # Before booking: the confirmation is written in the language of the page they book from.
     remember_language(request.user, translation.get_language())
     try:
-        services.book_slot(patient=request.user, slot_id=slot_id)
+        services.book_slot(patient=request.user, slot_id=slot_id, reason=reason)
     except AlreadyBookedByYou as error:
         messages.info(request, error.message)
         return redirect("scheduling:appointments")
@@ -100,8 +136,17 @@ def book_for_patient(request, slot_id):
 @role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def appointments(request):
     if request.user.role == Role.PATIENT:
-        upcoming, past = queries.patient_appointments(request.user)
-        return render(request, "scheduling/patient_appointments.html", {"upcoming": upcoming, "past": past})
+        past = Paginator(queries.past_appointments(request.user), PAST_APPOINTMENTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        return render(
+            request,
+            "scheduling/patient_appointments.html",
+            {
+                "upcoming": queries.upcoming_appointments(request.user),
+                "past": past,
+            },
+        )
     form = AgendaForm(request.GET or None)
     first_day, length = form.first_day_and_length()
     if request.user.role == Role.DOCTOR:

@@ -26,6 +26,7 @@ PERSONAL_PAGES = {
     "records:patients",
     "scheduling:appointments",
     "scheduling:reschedule",
+    "scheduling:book",
     "scheduling:availability",
     "admin:index",
     "admin:accounts_user_changelist",
@@ -89,6 +90,7 @@ def site():
         (patient, "home", reverse("home")),
         (patient, "scheduling:doctor", reverse("scheduling:doctor", args=[doctor.pk])),
         (patient, "scheduling:appointments", reverse("scheduling:appointments")),
+        (patient, "scheduling:book", reverse("scheduling:book", args=[SlotFactory(doctor=doctor).pk])),
         (patient, "records:my_record", reverse("records:my_record")),
         (patient, "scheduling:reschedule", reverse("scheduling:reschedule", args=[upcoming.pk])),
         (patient, "records:prescription", prescription),
@@ -151,9 +153,12 @@ def test_every_page_carries_the_permissions_policy_and_so_does_a_static_file(sit
 
 def test_pages_with_clinical_or_personal_data_are_not_stored(site):
     seen = set()
-    for route, response in rendered(site):
+    for (user, _route, _url), (route, response) in zip(site, rendered(site), strict=True):
         directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
-        if route in PERSONAL_PAGES or route.startswith("admin:"):
+        if route == "home" and user is not None:
+            # Each role's home shows that user's own day.
+            assert {"no-store", "private"} <= directives, (route, user.role)
+        elif route in PERSONAL_PAGES or route.startswith("admin:"):
             assert {"no-store", "private"} <= directives, route
             seen.add(route)
         elif route in CACHEABLE_PAGES:
@@ -167,10 +172,20 @@ def test_a_public_page_is_private_for_a_signed_in_user_whose_name_it_shows(site)
     client = Client()
     client.force_login(patient)
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("scheduling:directory"))
 
     assert "private" in response["Cache-Control"]
     assert "no-store" not in response["Cache-Control"]
+
+
+def test_a_signed_in_home_shows_their_appointments_so_it_is_not_stored(site):
+    patient = site[6][0]
+    client = Client()
+    client.force_login(patient)
+
+    response = client.get(reverse("home"))
+
+    assert {"no-store", "private"} <= {part.strip() for part in response["Cache-Control"].split(",")}
 
 
 def _named_routes(resolver, namespace=""):

@@ -30,8 +30,8 @@ pytestmark = pytest.mark.browser
 
 
 def listed_time(moment, language):
-    """How the appointments list shows a start: the date in the language's format, then H:i."""
-    return f"{when(moment, language, 'DATE_FORMAT')} {when(moment, language, 'H:i')}"
+    """How the appointments list shows a start: the language's date and time format."""
+    return when(moment, language)
 
 
 def expect_title(page, message, language):
@@ -76,20 +76,20 @@ def find_book_and_cancel(page, mailoutbox, language):
     expect(page.get_by_role("link", name=other.get_full_name(), exact=True)).to_have_count(0)
     page.get_by_role("link", name=doctor.get_full_name(), exact=True).click()
 
-    # The doctor's page: free slots by day in the clinic's time, each a button.
+    # The doctor's page: free slots by day in the clinic's time, each a link to its confirmation.
     expect(page).to_have_url(re.compile(rf"{re.escape(reverse('scheduling:doctor', args=[doctor.pk]))}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(doctor.get_full_name())
     expect(page.get_by_role("main")).to_contain_text(cardiology.name)
-    slot_time = when(first_slot.starts_at, language, "H:i")
-    expect(page.get_by_role("heading", level=3).first).to_have_text(
-        when(timezone.localdate(first_slot.starts_at), language, "l j F Y")
-    )
-    slot_day = when(first_slot.starts_at, language, "l j F")
+    slot_time = when(first_slot.starts_at, language, "TIME_FORMAT")
+    slot_day = when(timezone.localdate(first_slot.starts_at), language, "DATE_FORMAT")
+    expect(page.get_by_role("heading", level=3).first).to_have_text(slot_day)
     book_first = page.get_by_role(
-        "button", name=text("%(time)s, book %(day)s", language, time=slot_time, day=slot_day), exact=True
+        "link", name=text("%(time)s, %(day)s", language, time=slot_time, day=slot_day), exact=True
     )
     expect(book_first).to_have_text(slot_time)
     book_first.click()
+    expect(page).to_have_url(url_is(reverse("scheduling:book", args=[first_slot.pk])))
+    page.get_by_role("button", name=text("Book this appointment", language), exact=True).click()
 
     # Booked: on "My appointments", upcoming, in the clinic's time.
     expect(page).to_have_url(url_is("scheduling:appointments"))

@@ -67,7 +67,7 @@ def test_the_doctor_page_costs_the_same_queries_for_5_or_60_slots(client, django
     with django_assert_num_queries(DOCTOR_PAGE_QUERIES):
         response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
 
-    assert len(re.findall(r'<span class="slot">', response.text)) == slots
+    assert len(re.findall(r'<a class="slot-link" href="/slots/\d+/book/"', response.text)) == slots
 
 
 def test_a_logged_in_patient_adds_only_the_user_lookup(client, django_assert_num_queries):
@@ -193,7 +193,7 @@ def test_the_doctor_page_shows_open_future_slots_grouped_by_day(client):
     assert days == [(today + timedelta(days=1), ["09:00", "09:30"]), (today + timedelta(days=2), ["16:00"])]
 
 
-def test_a_patient_gets_one_booking_form_per_slot(client):
+def test_a_patient_gets_one_link_per_slot_to_its_confirmation_and_no_booking_form(client):
     doctor = DoctorFactory()
     slots = [SlotFactory(doctor=doctor, starts_at=days_ahead(1, hour)) for hour in (9, 10, 11)]
     client.force_login(PatientFactory())
@@ -201,17 +201,20 @@ def test_a_patient_gets_one_booking_form_per_slot(client):
     response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
 
     for slot in slots:
-        assert f'action="{reverse("scheduling:book", args=[slot.pk])}"' in response.text
+        assert f'href="{reverse("scheduling:book", args=[slot.pk])}"' in response.text
+    assert 'action="/slots/' not in response.text
 
 
 def test_anonymous_visitors_are_invited_to_log_in_to_book(client):
     doctor = DoctorFactory()
-    SlotFactory(doctor=doctor, starts_at=days_ahead(1, 9))
+    slot = SlotFactory(doctor=doctor, starts_at=days_ahead(1, 9))
 
     response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
 
     assert f"{reverse('accounts:login')}?next={reverse('scheduling:doctor', args=[doctor.pk])}" in response.text
-    assert "scheduling:book" not in response.text and "/book/" not in response.text
+    # A chosen time leads through the login to its confirmation page.
+    assert f'href="{reverse("scheduling:book", args=[slot.pk])}"' in response.text
+    assert 'action="/slots/' not in response.text
 
 
 @pytest.mark.parametrize("who", ["patient", "inactive doctor"])

@@ -67,8 +67,8 @@ def utc_hours(doctor):
 def times_by_day_on_the_doctor_page(client, doctor):
     """{day heading: [slot times]} as an anonymous visitor sees them."""
     html = client.get(reverse("scheduling:doctor", args=[doctor.pk])).text
-    sections = re.findall(r"<h3>(.*?)</h3>(.*?)</section>", html, flags=re.S)
-    return {heading: re.findall(r'<span class="slot">(\d\d:\d\d)</span>', body) for heading, body in sections}
+    sections = re.findall(r"<h3[^>]*>(.*?)</h3>(.*?)</section>", html, flags=re.S)
+    return {heading: re.findall(r'<a class="slot-link"[^>]*>(\d\d:\d\d)</a>', body) for heading, body in sections}
 
 
 def test_without_daylight_saving_nine_oclock_is_the_same_utc_instant_every_day(client, clock, clinic_in):

@@ -1,4 +1,4 @@
-"""Booking from the doctor page: the patient's POST, reception booking for a patient, refusals."""
+"""Booking from the confirmation page: the patient's POST, reception booking for a patient, refusals."""
 
 import re
 from datetime import timedelta
@@ -87,11 +87,12 @@ def test_a_double_click_redirects_with_already_booked_instead_of_a_409(client, p
     assert Appointment.objects.filter(patient=patient).count() == 1
 
 
-def test_booking_is_a_post_only_route(client, patient):
+def test_a_get_of_the_booking_route_only_shows_the_confirmation(client, patient):
     slot = SlotFactory()
 
-    assert client.get(book_url(slot)).status_code == 405
+    assert client.get(book_url(slot)).status_code == 200
     assert Slot.objects.get(pk=slot.pk).status == SlotStatus.OPEN
+    assert not Appointment.objects.exists()
 
 
 def test_a_booking_post_without_the_csrf_token_is_refused():
@@ -105,12 +106,12 @@ def test_a_booking_post_without_the_csrf_token_is_refused():
     assert not Appointment.objects.exists()
 
 
-def test_the_doctor_page_form_carries_the_token_that_makes_the_booking_go_through():
+def test_the_confirmation_page_form_carries_the_token_that_makes_the_booking_go_through():
     patient, slot = PatientFactory(), SlotFactory(starts_at=days_ahead(2, 9))
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(patient)
-    page = strict.get(reverse("scheduling:doctor", args=[slot.doctor_id])).text
-    form = re.search(rf'<form method="post" action="{book_url(slot)}">.*?</form>', page, flags=re.S).group(0)
+    page = strict.get(book_url(slot)).text
+    form = re.search(rf'<form method="post" action="{book_url(slot)}"[^>]*>.*?</form>', page, flags=re.S).group(0)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
 
     response = strict.post(book_url(slot), {"csrfmiddlewaretoken": token})
