@@ -13,8 +13,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 from django_otp_webauthn.models import WebAuthnCredential
 
 from records import audit
@@ -34,31 +36,43 @@ FAILURE_WINDOW = timedelta(minutes=15)
 TOTP_DIGITS = 6
 
 
-def pending_authenticator(*, user):
-    """The authenticator being set up (not yet confirmed by a first code): the same one until it is."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+PENDING_KEY_SESSION_KEY = "twofactor_pending_authenticator_key"
 
 
-def confirm_authenticator(*, request, device_id, code):
-    """Confirm the pending authenticator with its first code; returns fresh recovery codes.
+def pending_authenticator(*, request):
+    """The authenticator being set up, not saved: its secret waits in the session until a first code confirms it.
 
-    The session counts as verified from here on (the code just proved the device).
+    Showing the set-up page writes nothing; the same secret is shown until it is confirmed.
     """
-    user = request.user
+    key = request.session.get(PENDING_KEY_SESSION_KEY)
+    if not key:
+        key = request.session[PENDING_KEY_SESSION_KEY] = random_hex(20)
+    return TOTPDevice(user=request.user, key=key, name=AUTHENTICATOR_NAME, confirmed=False)
+
+
+def confirm_authenticator(*, request, code):
+    """Save the pending authenticator once its first code is right; returns fresh recovery codes.
+
+    A new authenticator replaces the old one (a new phone). The session counts as verified
+    from here on: the code just proved the device.
+    """
+    user, address = request.user, audit.client_address(request)
+    if not request.session.get(PENDING_KEY_SESSION_KEY):
+        raise NotAllowed()
+    _refuse_if_too_many(user, address)
+    device = pending_authenticator(request=request)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    code = _normalised(code)
+    if not (code.isdigit() and len(code) == device.digits and totp.verify(int(code), tolerance=device.tolerance)):
+        _count_failure(user, address)
+        raise WrongCode()
+    device.confirmed, device.last_t, device.drift = True, totp.t(), totp.drift
     with transaction.atomic(durable=True):
-        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
-        if device is None:
-            raise NotAllowed()
-        if not device.verify_token(_normalised(code)):
-            raise WrongCode()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        # One authenticator at a time: a new phone replaces the old one.
-        TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        audit.record(user=user, action=ENROLLED, ip_address=audit.client_address(request), method="authenticator")
+        TOTPDevice.objects.filter(user=user).delete()
+        device.save()
+        audit.record(user=user, action=ENROLLED, ip_address=address, method="authenticator")
         codes = _replace_recovery_codes(user, request)
+    del request.session[PENDING_KEY_SESSION_KEY]
     django_otp.login(request, device)
     request.session.cycle_key()
     return codes

@@ -26,6 +26,12 @@ def _next_url(request, default="home"):
     return reverse(default)
 
 
+def _too_many(refusal):
+    return _("Too many wrong codes. Please wait and try again at %(time)s.") % {
+        "time": time_format(localtime(refusal.retry_at), "H:i")
+    }
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def verify(request):
@@ -38,11 +44,7 @@ def verify(request):
         try:
             services.verify(request=request, code=form.cleaned_data["code"])
         except TooManyAttempts as refusal:
-            form.add_error(
-                None,
-                _("Too many wrong codes. Please wait and try again at %(time)s.")
-                % {"time": time_format(localtime(refusal.retry_at), "H:i")},
-            )
+            form.add_error(None, _too_many(refusal))
             status = 429
         except WrongCode:
             form.add_error("code", _("That code is not right. Check the app's current code and try again."))
@@ -69,11 +71,15 @@ def authenticator(request):
     if user_has_device(user) and not user.is_verified():
         # The middleware sends such a session to the verify step; a direct POST gets no further.
         raise PermissionDenied
-    device = services.pending_authenticator(user=user)
+    device = services.pending_authenticator(request=request)
     form = AuthenticatorCodeForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.confirm_authenticator(request=request, device_id=device.pk, code=form.cleaned_data["code"])
+            codes = services.confirm_authenticator(request=request, code=form.cleaned_data["code"])
+        except TooManyAttempts as refusal:
+            form.add_error(None, _too_many(refusal))
+            status = 429
         except WrongCode:
             form.add_error("code", _("That code is not right. Check the app's clock and enter its current code."))
         except NotAllowed:
@@ -94,6 +100,7 @@ def authenticator(request):
             "secret": queries.readable_secret(device),
             "required": policy.second_factor_required(user),
         },
+        status=status,
     )
 
 

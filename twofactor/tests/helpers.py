@@ -1,5 +1,7 @@
 """Second factors in tests: a confirmed authenticator, its current code, a session that passed it."""
 
+from base64 import b32decode
+
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,6 +19,12 @@ def current_code(device, *, steps_ahead=0):
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = totp.time + steps_ahead * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def code_for_key(secret):
+    """The current code of an authenticator set up by typing ``secret`` (base32, as the set-up page shows it)."""
+    key_hex = b32decode("".join(secret.split()).upper() + "=" * (-len("".join(secret.split())) % 8)).hex()
+    return current_code(TOTPDevice(key=key_hex))
 
 
 def pass_second_factor(client, user):

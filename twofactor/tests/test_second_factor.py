@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.tests.factories import PASSWORD, AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
 from records.models import AuditEvent
 from twofactor import services
-from twofactor.tests.helpers import authenticator_for, current_code
+from twofactor.tests.helpers import authenticator_for, code_for_key, current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +39,16 @@ def actions(user=None):
     return [event.action for event in (events.filter(user=user) if user else events)]
 
 
+def shown_key(page):
+    return re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page.content.decode())[1]
+
+
 def enrol(client, user):
-    """Set up the authenticator through the page; returns (device, recovery codes shown)."""
-    client.get(SETUP)
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post(SETUP, {"code": current_code(device), "next": "/admin/"}, follow=True)
+    """Set up the authenticator through the page, typing the key it shows; returns (device, recovery codes shown)."""
+    key = shown_key(client.get(SETUP))
+    response = client.post(SETUP, {"code": code_for_key(key), "next": "/admin/"}, follow=True)
     codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", response.content.decode())
-    device.refresh_from_db()
-    return device, codes
+    return TOTPDevice.objects.get(user=user), codes
 
 
 def test_an_administrator_with_only_a_password_reaches_no_page_but_the_set_up(client):
@@ -65,11 +67,14 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_gives_recovery_codes_once():
     admin = AdminFactory()
     client = signed_in(admin)
 
-    page = client.get(SETUP).content.decode()
-    assert "<svg" in page and "otpauth" not in page  # the secret travels only inside the QR image and the key text
-    device = TOTPDevice.objects.get(user=admin, confirmed=False)
-    wrong = client.post(SETUP, {"code": "000000" if current_code(device) != "000000" else "111111"})
+    page = client.get(SETUP)
+    assert "<svg" in page.content.decode() and "otpauth" not in page.content.decode()
+    assert not TOTPDevice.objects.exists(), "showing the set-up writes nothing"
+    assert shown_key(client.get(SETUP)) == shown_key(page), "the same key until it is confirmed"
+    right = code_for_key(shown_key(page))
+    wrong = client.post(SETUP, {"code": "000000" if right != "000000" else "111111"})
     assert "That code is not right" in wrong.content.decode()
+    assert not TOTPDevice.objects.exists()
     device, codes = enrol(client, admin)
 
     assert device.confirmed
@@ -218,7 +223,7 @@ def test_a_patient_may_turn_a_second_factor_on_and_off():
 
     later = signed_in(patient)
     assert later.get("/me/record/").url.startswith(VERIFY)
-    later.post(VERIFY, {"code": current_code(device, steps_ahead=1)})
+    assert later.post(VERIFY, {"code": current_code(device, steps_ahead=1)}).status_code == 302
     assert later.get(SECURITY).status_code == 200
     later.post("/accounts/2fa/remove/")
 
