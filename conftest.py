@@ -140,6 +140,27 @@ def _factory_slots_start_tomorrow():
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` stands for a finished sign-in, second factor included where one applies.
+
+    The second-factor step itself is tested through the real pages in twofactor/tests/.
+    """
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(client, user, backend=None):
+        from twofactor import policy
+        from twofactor.tests.helpers import pass_second_factor
+
+        original(client, user, backend)
+        if policy.must_verify(user):
+            pass_second_factor(client, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

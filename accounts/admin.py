@@ -17,6 +17,7 @@ from accounts.permissions import may_change_roles, role_change_refusal
 from medly.admin_lists import CalendarSafeLists, ReadOnlyAdmin
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
+from twofactor.admin import reset_second_factor
 
 PATIENT_FIELDS = ("date_of_birth", "sex", "curp", "phone", "blood_type", "allergies", "privacy_notice_given")
 
@@ -92,6 +93,7 @@ class PatientProfileInline(admin.StackedInline):
 
 @admin.register(User)
 class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
+    actions = [reset_second_factor]
     form = MedlyUserChangeForm
     add_form = MedlyUserCreationForm
     inlines = [DoctorProfileInline, PatientProfileInline]

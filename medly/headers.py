@@ -4,27 +4,27 @@ from django.conf import settings
 from django.utils.cache import patch_cache_control
 
 # Medly needs none of these browser features; a script injected despite the CSP gets none either.
+DENIED_FEATURES = (
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+)
+# Passkeys (the second factor, twofactor/) are created and used on this site only, never in a frame.
+SELF_ONLY_FEATURES = ("publickey-credentials-create", "publickey-credentials-get")
 PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer",
-        "autoplay",
-        "bluetooth",
-        "camera",
-        "display-capture",
-        "geolocation",
-        "gyroscope",
-        "hid",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "publickey-credentials-get",
-        "screen-wake-lock",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    )
+    [*(f"{feature}=(self)" for feature in SELF_ONLY_FEATURES), *(f"{feature}=()" for feature in DENIED_FEATURES)]
 )
 
 # The pages that show no clinical or personal data (beyond the signed-in user's

@@ -45,11 +45,17 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks_db",
     "crontask",
+    # Before accounts: their admin registrations exist by the time twofactor/admin.py removes them.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "records",
     "scheduling",
     "waitlist",
     "reminders",
+    "twofactor",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -156,6 +164,18 @@ PRIVACY_NOTICE_VERSION = "2026-11"
 RECORD_ACCESS_DAYS_AHEAD = env_int("RECORD_ACCESS_DAYS_AHEAD", 7)
 if RECORD_ACCESS_DAYS_AHEAD < 0:
     raise ImproperlyConfigured("RECORD_ACCESS_DAYS_AHEAD must be 0 or more")
+
+# --- Second factor (twofactor/) ----------------------------------------------
+# Administrators always sign in with a second factor (an authenticator app's code,
+# a passkey, or a recovery code); doctors and reception too when this is on;
+# patients may choose one.
+SECOND_FACTOR_FOR_STAFF = env_bool("SECOND_FACTOR_FOR_STAFF", False)
+SECOND_FACTOR_FAILURE_LIMIT = env_int("SECOND_FACTOR_FAILURE_LIMIT", 5)
+SECOND_FACTOR_RECOVERY_CODES = 10
+OTP_TOTP_ISSUER = "Medly"
+# Each wrong code doubles the wait before the next one on that device (django-otp's throttle).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- Client address behind proxies ------------------------------------------
 # How many proxies in front of Medly append to X-Forwarded-For; 0 = the
@@ -269,6 +289,15 @@ if EMAIL_BACKEND_NAME.endswith("smtp.EmailBackend"):
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Medly <no-reply@medly.test>")
 # Where the links in emails and calendar files point (scheme, host and port; no trailing slash).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Passkeys are bound to the host name the browser sees (the relying party, one of
+# ALLOWED_HOSTS) and accepted only from these origins; a passkey is a second factor,
+# never a login on its own.
+OTP_WEBAUTHN_RP_ID_CALLABLE = "twofactor.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "Medly"
+# Browsers allow passkeys only on HTTPS or on localhost (never on an IP address such as 127.0.0.1).
+PASSKEY_DEFAULT_ORIGIN = SITE_URL if SITE_URL.startswith(("https://", "http://localhost")) else "http://localhost:8000"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list("OTP_WEBAUTHN_ALLOWED_ORIGINS", [PASSKEY_DEFAULT_ORIGIN])
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # Attempts of one message before it is given up (each failure waits twice as long as the one before).
 EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 6)
 EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 60)

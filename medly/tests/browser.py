@@ -18,6 +18,9 @@ from playwright.sync_api import expect
 
 from accounts.forms import LoginForm
 from accounts.tests.factories import PASSWORD
+from twofactor import policy
+from twofactor.forms import CodeForm
+from twofactor.tests.helpers import authenticator_for, current_code
 
 
 def text(message, language, **values):
@@ -68,12 +71,25 @@ def switch_language(page, language):
 
 
 def log_in(page, user, language):
+    """Sign in through the login page, and through the second-factor step where the user must pass one.
+
+    Someone whose role requires a second factor gets an authenticator app first, as if set up before.
+    """
+    device = authenticator_for(user) if policy.must_verify(user) else None
     nav(page, language).get_by_role("link", name=text("Log in", language), exact=True).click()
     expect(page).to_have_url(url_is("accounts:login"))
     by_label(page, LoginForm, "username", language).fill(user.email)
     by_label(page, LoginForm, "password", language).fill(PASSWORD)
     page.get_by_role("main").get_by_role("button", name=text("Log in", language), exact=True).click()
+    if device is not None:
+        pass_second_factor_step(page, device, language)
     expect(nav(page, language)).to_contain_text(user.get_full_name())
+
+
+def pass_second_factor_step(page, device, language, *, steps_ahead=0):
+    expect(page).to_have_url(url_is("twofactor:verify"))
+    by_label(page, CodeForm, "code", language).fill(current_code(device, steps_ahead=steps_ahead))
+    page.get_by_role("main").get_by_role("button", name=text("Confirm", language), exact=True).click()
 
 
 # --- looking at pages: screenshots and accessibility ---------------------------------------

@@ -248,9 +248,14 @@ def changed_stores(before, after):
 
 
 def refused(method, response):
-    """The request was turned down: an error status, a form drawn again, or only error messages queued."""
-    if response.status_code >= 400 or (method == "POST" and response.status_code == 200):
+    """The request was turned down: an error status, a form drawn again, or only error messages queued.
+
+    A JSON answer with 200 is an API step that went through (a passkey ceremony), not a form drawn again.
+    """
+    if response.status_code >= 400:
         return True
+    if method == "POST" and response.status_code == 200:
+        return not response.get("Content-Type", "").startswith("application/json")
     storage = getattr(response.wsgi_request, "_messages", None)
     queued = [message.level for message in storage._queued_messages] if storage is not None else []
     return messages.ERROR in queued and messages.SUCCESS not in queued
