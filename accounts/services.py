@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.exceptions import NotAllowed
 from accounts.models import ConsentChannel, DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
@@ -58,13 +59,17 @@ def register_patient(
     Online sign-up leaves ``registered_by`` empty: the patient accepted the notice on the form.
     At the desk or in admin, ``registered_by`` is the staff member, who must have given the
     privacy notice in person (``privacy_notice_given``); the consent row and an audit event name
-    them. Without a password the account cannot sign in until it is given one.
+    them. Without a password the account cannot sign in until it is given one: registered by
+    staff with an email, the patient is sent a link to choose it (after commit, in ``language``).
+    ``email`` may be empty only for a patient registered by staff.
 
     If MongoDB is unreachable the account still exists and ``manage.py reconcile`` creates the
     record document once the store is back.
     """
     if registered_by is not None and not privacy_notice_given:
         raise NotAllowed(_("Give the privacy notice in person and record that the patient accepted it."))
+    if registered_by is None and not email:
+        raise ValueError("online sign-up needs an email address")
     with transaction.atomic(durable=True):
         user = User.objects.create_user(
             email=email,
@@ -96,6 +101,8 @@ def register_patient(
         operation = coordinator.log_record_creation(
             patient=user, blood_type=blood_type, allergies=allergies, ip_address=ip_address, actor=registered_by
         )
+        if registered_by is not None and password is None:
+            notifications.send_set_password_invitation(user)
     coordinator.create_record_now(operation.pk)
     return user
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "scheduling",
     "waitlist",
     "reminders",
+    "desk",
 ]
 
 MIDDLEWARE = [

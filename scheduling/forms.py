@@ -114,6 +114,3 @@ class RescheduleForm(forms.Form):
     # Bounded: a larger number is no row id, and SQLite cannot even compare with it.
     slot = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
-
-class PatientSearchForm(forms.Form):
-    q = forms.CharField(label=_("Patient name or email"), required=False, max_length=100)
