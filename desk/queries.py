@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
+from medly.text import fold_for_search
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.queries import find_patients, local_day_bounds
 
@@ -72,7 +73,10 @@ def desk_day(day, *, now=None):
             continue
         column = columns.setdefault(appointment.doctor_id, DoctorColumn(doctor=appointment.doctor))
         column.appointments.append(appointment)
-    ordered = sorted(columns.values(), key=lambda c: (c.doctor.last_name, c.doctor.first_name, c.doctor.pk))
+    ordered = sorted(
+        columns.values(),
+        key=lambda c: (fold_for_search(c.doctor.last_name), fold_for_search(c.doctor.first_name), c.doctor.pk),
+    )
     is_today = day == timezone.localdate(now)
     return DeskDay(
         day=day,

@@ -133,7 +133,7 @@ def _booking_context(search, booking):
     patient_id = search.value("patient") or (booking.cleaned_data.get("patient") if booking.is_bound else None)
     patient = _patient_or_404(patient_id) if patient_id else None
     query = search.value("q") or ""
-    doctors = queries.bookable_doctors()
+    doctors = queries.bookable_doctors() if patient is not None else []
     doctor_id = search.value("doctor")
     doctor = next((doctor for doctor in doctors if doctor.pk == doctor_id), None)
     day = search.value("date") or timezone.localdate()
@@ -150,6 +150,7 @@ def _booking_context(search, booking):
         "patient": patient,
         "doctors": doctors,
         "doctor": doctor,
+        "doctor_id": doctor_id,
         "day": day,
         "slots": slots,
         "next_day": next_day,
