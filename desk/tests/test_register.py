@@ -164,7 +164,11 @@ def test_with_an_email_the_patient_is_sent_a_working_set_password_link_in_their_
         {"new_password1": "Tortuga-marina-2026", "new_password2": "Tortuga-marina-2026"},
     )
     assert chosen.status_code == 302
-    assert client.login(username="rigo@example.test", password="Tortuga-marina-2026")
+    signed_in = client.post(
+        reverse("accounts:login"), {"username": "rigo@example.test", "password": "Tortuga-marina-2026"}
+    )
+    assert signed_in.status_code == 302
+    assert int(client.session["_auth_user_id"]) == User.objects.get(email="rigo@example.test").pk
 
 
 @pytest.mark.django_db(transaction=True)
