@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import PatientDetailsForm
-from accounts.models import User, UserManager
+from accounts.models import Sex, User, UserManager
 from medly.parsing import MAX_ID
 from scheduling.forms import AGENDA_YEARS_AROUND_TODAY
 
@@ -42,6 +42,11 @@ class WalkInForm(PatientDetailsForm):
         "allergies",
         "privacy_notice_given",
     ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No sex preselected: a hurried "Female" left as it was would be recorded as fact.
+        self.fields["sex"].choices = [("", _("Choose…")), *Sex.choices]
 
     def clean_email(self):
         email = UserManager.normalize_email(self.cleaned_data["email"]) or None
