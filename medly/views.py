@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -19,7 +20,11 @@ logger = logging.getLogger(__name__)
 
 def home(request):
     template_name, context = home_page(request)
-    return render(request, template_name, context)
+    response = render(request, template_name, context)
+    if request.user.is_authenticated:
+        # A signed-in home shows that person's day (reception's: every patient's): never stored.
+        patch_cache_control(response, no_store=True, private=True)
+    return response
 
 
 def _check_mysql():
