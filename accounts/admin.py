@@ -58,6 +58,7 @@ class MedlyUserCreationForm(PatientDetailsForm, AdminUserCreationForm):
             for name, message in required.items():
                 if not cleaned.get(name) and name not in self.errors:
                     self.add_error(name, message)
+        _require_email_for_staff(self, cleaned.get("role"))
         return cleaned
 
     def save(self, commit=True):
@@ -77,6 +78,17 @@ class MedlyUserChangeForm(DateTimesThatFitInUTC, UserChangeForm):
         if refusal:
             raise forms.ValidationError(refusal)
         return role
+
+    def clean(self):
+        cleaned = super().clean()
+        _require_email_for_staff(self, cleaned.get("role", self.instance.role))
+        return cleaned
+
+
+def _require_email_for_staff(form, role):
+    # Staff sign in with their email; only a patient registered in person may have none.
+    if role and role != Role.PATIENT and not form.cleaned_data.get("email") and "email" not in form.errors:
+        form.add_error("email", _("Staff accounts need an email address to sign in."))
 
 
 class DoctorProfileInline(admin.StackedInline):

@@ -82,9 +82,11 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **fields):
-        if not email:
+        email = self.normalize_email(email) or None
+        # Staff sign in with their email; a patient registered at the desk may have none (NULL, never "").
+        if email is None and fields.get("role") != Role.PATIENT:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email), **fields)
+        user = self.model(email=email, **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -107,7 +109,8 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField(_("email address"), unique=True)
+    # NULL for a patient registered at the desk without one: unique only where present.
+    email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PATIENT)
@@ -132,14 +135,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["last_name", "first_name"]
 
     def __str__(self):
+        if not self.email:
+            return self.get_full_name()
         return f"{self.get_full_name()} <{self.email}>"
 
     def clean(self):
         super().clean()
-        self.email = UserManager.normalize_email(self.email)
+        self.email = UserManager.normalize_email(self.email) or None
 
     def save(self, *args, **kwargs):
-        self.search_text = fold_for_search(f"{self.first_name} {self.last_name} {self.email}")
+        # "" would collide with the next patient without an email under the unique constraint.
+        self.email = self.email or None
+        self.search_text = fold_for_search(f"{self.first_name} {self.last_name} {self.email or ''}")
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"first_name", "last_name", "email"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_text"}
@@ -268,7 +275,7 @@ class PrivacyConsent(models.Model):
         ordering = ["-accepted_at"]
 
     def __str__(self):
-        return f"{self.user.email} accepted {self.notice_version}"
+        return f"{self.user.email or self.user.get_full_name()} accepted {self.notice_version}"
 
 
 class RectificationField(models.TextChoices):
@@ -315,4 +322,4 @@ class RectificationRequest(models.Model):
         ordering = ["-requested_at", "-pk"]
 
     def __str__(self):
-        return f"{self.patient.email}: {self.field} → {self.new_value} ({self.status})"
+        return f"{self.patient.email or self.patient.get_full_name()}: {self.field} → {self.new_value} ({self.status})"

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import notifications
 from accounts.exceptions import DuplicateCurp, DuplicateEmail, InvalidRectification, NotAllowed, RectificationNotFound
 from accounts.models import (
     ConsentChannel,
@@ -87,7 +88,9 @@ def register_patient(
     Online sign-up leaves ``registered_by`` empty: the patient accepted the notice on the form.
     At the desk or in admin, ``registered_by`` is the staff member, who must have given the
     privacy notice in person (``privacy_notice_given``); the consent row and an audit event name
-    them. Without a password the account cannot sign in until it is given one.
+    them. Without a password the account cannot sign in until it is given one: registered by
+    staff with an email, the patient is sent a link to choose it (after commit, in ``language``).
+    ``email`` may be empty only for a patient registered by staff.
 
     If MongoDB is unreachable the account still exists and ``manage.py reconcile`` creates the
     record document once the store is back. An email or CURP taken meanwhile (the forms check
@@ -95,6 +98,8 @@ def register_patient(
     """
     if registered_by is not None and not privacy_notice_given:
         raise NotAllowed(_("Give the privacy notice in person and record that the patient accepted it."))
+    if registered_by is None and not email:
+        raise ValueError("online sign-up needs an email address")
     try:
         operation, user = _create_patient(
             email=email,
@@ -120,7 +125,7 @@ def register_patient(
 
 def _raise_duplicate(*, email, curp):
     """Name the unique value another account took first; return if it was neither."""
-    if User.objects.filter(email__iexact=UserManager.normalize_email(email)).exists():
+    if email and User.objects.filter(email__iexact=UserManager.normalize_email(email)).exists():
         raise DuplicateEmail(_("An account with this email already exists."))
     if curp and PatientProfile.objects.filter(curp=curp).exists():
         raise DuplicateCurp(_("A patient with this CURP already exists."))
@@ -173,6 +178,8 @@ def _create_patient(
         operation = coordinator.log_record_creation(
             patient=user, blood_type=blood_type, allergies=allergies, ip_address=ip_address, actor=registered_by
         )
+        if registered_by is not None and password is None:
+            notifications.send_set_password_invitation(user)
     return operation, user
 
 

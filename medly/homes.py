@@ -30,7 +30,11 @@ def doctor_home(request):
 
 
 def reception_home(request):
-    return {}
+    """Today's desk: the register and book actions, the waiting room and every doctor's column."""
+    from desk.forms import DeskDayForm  # the desk's pages import the project's own modules
+    from desk.views import desk_context
+
+    return desk_context(DeskDayForm())
 
 
 def admin_home(request):

@@ -21,10 +21,14 @@ def queue_email(*, to, subject, text, html="", attachments=()):
     """Send the message once the current transaction commits (at once outside a transaction).
 
     ``attachments`` are ``(filename, content, mimetype)`` with text content, so the
-    task's arguments stay JSON.
+    task's arguments stay JSON. Recipients without an address (a patient registered at the desk
+    without email) are left out; with none left, nothing is sent.
     """
+    to = [address for address in to if address]
+    if not to:
+        return
     arguments = {
-        "to": list(to),
+        "to": to,
         "subject": subject,
         "text": text,
         "html": html,

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "waitlist",
     "reminders",
     "twofactor",
+    "desk",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("", include("waitlist.urls")),
     path("", include("reminders.urls")),
+    path("", include("desk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

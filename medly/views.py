@@ -22,7 +22,7 @@ def home(request):
     template_name, context = home_page(request)
     response = render(request, template_name, context)
     if request.user.is_authenticated:
-        # A signed-in home shows the user's own appointments: never kept by a browser or proxy.
+        # A signed-in home shows that person's day (reception's: every patient's): never stored.
         patch_cache_control(response, no_store=True, private=True)
     return response
 

@@ -120,10 +120,6 @@ class RescheduleForm(forms.Form):
     slot = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
-class PatientSearchForm(forms.Form):
-    q = forms.CharField(label=_("Patient name or email"), required=False, max_length=100)
-
-
 REASON_MAX_LENGTH = 500
 
 

@@ -20,7 +20,15 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role
 from medly.clinic import with_clinic_phone
-from scheduling.exceptions import AppointmentUnderWay, CancellationTooLate, InvalidTransition, NotAllowed
+from scheduling.exceptions import (
+    AlreadyCheckedIn,
+    AppointmentUnderWay,
+    CancellationTooLate,
+    CheckedInNotNoShow,
+    InvalidTransition,
+    NotAllowed,
+    RecordedAsNoShow,
+)
 from scheduling.models import AppointmentStatus
 
 STAFF_ROLES = (Role.RECEPTION, Role.ADMIN)
@@ -120,10 +128,12 @@ def no_show_refusal(user, appointment, *, now=None):
     now = now or timezone.now()
     if not (_is_its_doctor(user, appointment) or _is_staff(user)):
         return NotAllowed()
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        return RecordedAsNoShow(appointment=appointment)
     if appointment.status != AppointmentStatus.SCHEDULED:
         return InvalidTransition()
     if appointment.checked_in_at is not None:
-        return AppointmentUnderWay(_("The patient has checked in, so this appointment cannot be a no-show."))
+        return CheckedInNotNoShow(appointment=appointment)
     if appointment.consultation_opened_at is not None and not _is_its_doctor(user, appointment):
         return AppointmentUnderWay(
             _(
@@ -149,7 +159,11 @@ def check_in_refusal(user, appointment, *, now=None):
     """Reception and admins, once, while it is scheduled."""
     if not _is_staff(user):
         return NotAllowed()
-    if appointment.status != AppointmentStatus.SCHEDULED or appointment.checked_in_at is not None:
+    if appointment.checked_in_at is not None:
+        return AlreadyCheckedIn(appointment=appointment)
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        return RecordedAsNoShow(appointment=appointment)
+    if appointment.status != AppointmentStatus.SCHEDULED:
         return InvalidTransition(_("This appointment cannot be checked in."))
     return None
 
@@ -194,6 +208,11 @@ def may_hold_appointments(patient):
 def may_book_for_others(user):
     """Reception and admins book on a patient's behalf (the directory and doctor pages offer it)."""
     return user.is_authenticated and _is_staff(user)
+
+
+def refusal_text(user, error):
+    """A refusal worded to whoever reads it: reception and admins act for a patient, so theirs names the patient."""
+    return error.message_for_staff() if may_book_for_others(user) else error.message
 
 
 def may_book_for(booked_by, patient):

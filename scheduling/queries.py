@@ -222,12 +222,13 @@ def clinic_day(day):
 
 
 def find_patients(query, *, limit=20):
+    """Active patients matching every word of ``query`` in their name, email or phone."""
     words = fold_for_search(query).split()
     if not words:
         return User.objects.none()
     patients = User.objects.filter(role=Role.PATIENT, is_active=True)
     for word in words:
-        patients = patients.filter(Q(search_text__contains=word))
+        patients = patients.filter(Q(search_text__contains=word) | Q(phone__contains=word))
     return patients.order_by("last_name", "first_name")[:limit]
 
 

@@ -62,14 +62,19 @@ def _refuse_unless_allowed(refusal):
 
 
 def _check_no_overlap(*, patient_id, starts_at, ends_at, ignore_appointment_id=None):
-    overlapping = Appointment.objects.filter(
-        patient_id=patient_id,
-        status__in=HOLDING_STATUSES,
-        starts_at__lt=ends_at,
-        ends_at__gt=starts_at,
-    ).exclude(pk=ignore_appointment_id)
-    if overlapping.exists():
-        raise OverlappingAppointment()
+    overlapping = (
+        Appointment.objects.filter(
+            patient_id=patient_id,
+            status__in=HOLDING_STATUSES,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .exclude(pk=ignore_appointment_id)
+        .select_related("patient", "doctor")
+        .first()
+    )
+    if overlapping is not None:
+        raise OverlappingAppointment(appointment=overlapping)
 
 
 def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
@@ -137,8 +142,10 @@ def book_slot(*, patient, slot_id, booked_by=None, reason=""):
                 raise DoctorUnavailable()
             if slot.starts_at <= now:
                 raise SlotInPast()
-            if Appointment.objects.filter(live_slot_id=slot.pk, patient=patient).exists():
-                raise AlreadyBookedByYou()
+            already_booked = Appointment.objects.filter(live_slot_id=slot.pk, patient=patient).first()
+            if already_booked is not None:
+                already_booked.patient, already_booked.doctor = patient, slot.doctor
+                raise AlreadyBookedByYou(appointment=already_booked)
             if not permissions.may_exceed_booking_limits(booked_by):
                 _check_booking_limits(patient_id=patient.pk, slot=slot, now=now)
             _check_no_overlap(patient_id=patient.pk, starts_at=slot.starts_at, ends_at=slot.ends_at)
@@ -153,7 +160,7 @@ def book_slot(*, patient, slot_id, booked_by=None, reason=""):
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 booked_by=booked_by,
-                reason=reason.strip(),
+                reason=(reason or "").strip(),
             )
             transaction.on_commit(lambda: notifications.send_booking_confirmation(appointment))
     except IntegrityError as exc:

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -13,19 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from accounts.services import new_calendar_token, remember_language, revoke_calendar_token
+from desk.links import desk_day_url
 from medly.clinic import clinic_details, maps_url
 from medly.parsing import parse_id
 from records import audit
 from scheduling import availability, calendar, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
-from scheduling.forms import (
-    AgendaForm,
-    AvailabilityForm,
-    BlockDayForm,
-    BookingForm,
-    PatientSearchForm,
-    RescheduleForm,
-)
+from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, BookingForm, RescheduleForm
 from scheduling.models import Specialty
 from scheduling.notifications import absolute_url
 
@@ -125,11 +119,11 @@ def _book(request, slot_id, *, reason):
 def book_for_patient(request, slot_id):
     patient = get_object_or_404(User, pk=parse_id(request.POST.get("patient")), role=Role.PATIENT)
     try:
-        services.book_slot(patient=patient, slot_id=slot_id, booked_by=request.user)
+        appointment = services.book_slot(patient=patient, slot_id=slot_id, booked_by=request.user)
     except SchedulingError as error:
-        return _refusal(request, error, 409)
+        return render(request, "scheduling/refused.html", {"message": error.message_for_staff()}, status=409)
     messages.success(request, _("Booked for %(name)s.") % {"name": patient.get_full_name()})
-    return redirect("scheduling:appointments")
+    return redirect(desk_day_url(timezone.localdate(appointment.starts_at), patient_id=patient.pk))
 
 
 @require_GET
@@ -164,19 +158,8 @@ def appointments(request):
                 and absolute_url(reverse("scheduling:calendar_feed", args=[feed_token])),
             },
         )
-    search = PatientSearchForm(request.GET or None)
-    found = queries.find_patients(search.cleaned_data["q"]) if search.is_valid() else []
-    return render(
-        request,
-        "scheduling/reception_day.html",
-        {
-            "form": form,
-            "day": first_day,
-            "appointments": queries.clinic_day(first_day),
-            "search": search,
-            "patients": found,
-        },
-    )
+    # Reception and admins run the day from the desk.
+    return redirect(desk_day_url(form.cleaned_data.get("day") if form.is_valid() else None))
 
 
 def _appointment_action(request, appointment_id, action, done_message, **audit_context):
@@ -184,9 +167,9 @@ def _appointment_action(request, appointment_id, action, done_message, **audit_c
     try:
         action(appointment_id=appointment.pk, actor=request.user, **audit_context)
     except SchedulingError as error:
-        messages.error(request, error.message)
+        messages.error(request, permissions.refusal_text(request.user, error))
     else:
-        messages.success(request, done_message)
+        messages.success(request, done_message % {"patient": appointment.patient.get_full_name()})
     return redirect(_safe_next(request))
 
 
@@ -204,9 +187,11 @@ def _safe_next(request):
 @require_POST
 @role_required(Role.PATIENT, Role.DOCTOR, Role.RECEPTION, Role.ADMIN)
 def cancel(request, appointment_id):
-    return _appointment_action(
-        request, appointment_id, services.cancel_appointment, _("The appointment was cancelled.")
-    )
+    if permissions.may_book_for_others(request.user):
+        done = _("The appointment of %(patient)s was cancelled.")
+    else:
+        done = _("The appointment was cancelled.")
+    return _appointment_action(request, appointment_id, services.cancel_appointment, done)
 
 
 @require_POST
@@ -216,7 +201,7 @@ def no_show(request, appointment_id):
         request,
         appointment_id,
         services.mark_no_show,
-        _("Recorded as a no-show."),
+        _("%(patient)s is recorded as a no-show."),
         ip_address=audit.client_address(request),
     )
 
@@ -236,7 +221,7 @@ def revert_no_show(request, appointment_id):
 @require_POST
 @role_required(Role.RECEPTION, Role.ADMIN)
 def check_in(request, appointment_id):
-    return _appointment_action(request, appointment_id, services.check_in, _("The patient is checked in."))
+    return _appointment_action(request, appointment_id, services.check_in, _("%(patient)s is checked in."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -255,7 +240,7 @@ def reschedule(request, appointment_id):
                 appointment_id=appointment.pk, new_slot_id=form.cleaned_data["slot"], actor=request.user
             )
         except SchedulingError as error:
-            messages.error(request, error.message)
+            messages.error(request, permissions.refusal_text(request.user, error))
         else:
             messages.success(request, _("The appointment was moved."))
             return redirect("scheduling:appointments")

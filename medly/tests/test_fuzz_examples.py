@@ -102,10 +102,12 @@ def test_reception_booking_for_a_patient_id_that_is_not_one_is_not_found(clinic)
 @pytest.mark.parametrize("view", ["day", "week"])
 @pytest.mark.parametrize("role", ["doctor", "reception"])
 def test_an_agenda_at_the_ends_of_the_calendar_shows_today(clinic, role, view):
+    # Reception's day is the desk, which takes ?date= (one day at a time).
+    path, field = ("/appointments/", "day") if role == "doctor" else ("/desk/", "date")
     _try_each(
         DATE_EDGES,
         (200, None),
-        lambda value: _outcome(clinic, role, "GET", "/appointments/", [("day", value), ("view", view)]),
+        lambda value: _outcome(clinic, role, "GET", path, [(field, value), ("view", view)]),
     )
 
 
@@ -252,7 +254,7 @@ def test_an_admin_object_id_that_names_nothing_goes_back_to_the_admin_index(clin
     [
         ("anonymous", "/doctors/"),
         ("admin", "/patients/"),
-        ("reception", "/appointments/"),
+        ("reception", "/desk/book/"),
         ("admin", "/admin/accounts/user/"),
     ],
 )

@@ -28,6 +28,11 @@ PERSONAL_PAGES = {
     "scheduling:reschedule",
     "scheduling:book",
     "scheduling:availability",
+    "home (signed in)",
+    "desk:day",
+    "desk:register_patient",
+    "desk:book",
+    "desk:confirm_check_in",
     "admin:index",
     "admin:accounts_user_changelist",
 }
@@ -79,6 +84,7 @@ def site():
     patient, doctor = upcoming.patient, upcoming.doctor
     _closed, encounter_id = closed_encounter(appointment_with_record(patient=patient, slot__doctor=doctor))
     record = reverse("records:patient_record", args=[patient.pk])
+    reception = ReceptionFactory()
     prescription = reverse("records:prescription", args=[patient.pk, encounter_id])
     return [
         (None, "home", reverse("home")),
@@ -87,7 +93,7 @@ def site():
         (None, "accounts:privacy", reverse("accounts:privacy")),
         (None, "scheduling:directory", reverse("scheduling:directory")),
         (None, "scheduling:doctor", reverse("scheduling:doctor", args=[doctor.pk])),
-        (patient, "home", reverse("home")),
+        (patient, "home (signed in)", reverse("home")),
         (patient, "scheduling:doctor", reverse("scheduling:doctor", args=[doctor.pk])),
         (patient, "scheduling:appointments", reverse("scheduling:appointments")),
         (patient, "scheduling:book", reverse("scheduling:book", args=[SlotFactory(doctor=doctor).pk])),
@@ -100,7 +106,13 @@ def site():
         (doctor, "records:patient_record", record),
         (doctor, "records:prescription", prescription),
         (doctor, "records:patients", reverse("records:patients")),
-        (ReceptionFactory(), "scheduling:appointments", reverse("scheduling:appointments")),
+        (reception, "home (signed in)", reverse("home")),
+        (reception, "desk:day", reverse("desk:day")),
+        (reception, "desk:register_patient", reverse("desk:register_patient")),
+        (reception, "desk:book", f"{reverse('desk:book')}?patient={patient.pk}&doctor={doctor.pk}"),
+        (reception, "desk:confirm_check_in", reverse("desk:confirm_check_in", args=[upcoming.pk])),
+        (reception, "desk:confirm_no_show", reverse("desk:confirm_no_show", args=[upcoming.pk])),
+        (reception, "desk:confirm_cancel", reverse("desk:confirm_cancel", args=[upcoming.pk])),
         (AdminFactory(), "admin:index", reverse("admin:index")),
         (AdminFactory(), "admin:accounts_user_changelist", reverse("admin:accounts_user_changelist")),
         (AdminFactory(), "admin:accounts_user_change", reverse("admin:accounts_user_change", args=[patient.pk])),
@@ -168,6 +180,7 @@ def test_pages_with_clinical_or_personal_data_are_not_stored(site):
 
 
 def test_a_public_page_is_private_for_a_signed_in_user_whose_name_it_shows(site):
+    # The home page is not one of them once signed in: it shows that person's day (see "home (signed in)").
     patient = site[6][0]
     client = Client()
     client.force_login(patient)

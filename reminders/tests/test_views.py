@@ -100,7 +100,7 @@ def test_reception_sees_each_reminders_state_and_the_due_time_of_unplanned_ones(
         error="21211: not a valid number",
     )
 
-    response = client.get(reverse("scheduling:appointments"), {"day": day.isoformat()})
+    response = client.get(reverse("desk:day"), {"date": day.isoformat()})
 
     assert "Email: Sent" in response.text
     assert "SMS: Failed" in response.text
@@ -123,7 +123,7 @@ def test_the_reminder_column_adds_no_query_per_appointment(client):
                 due_at=appointment.starts_at - timedelta(days=1),
             )
         with CaptureQueriesContext(connection) as captured:
-            assert client.get(reverse("scheduling:appointments"), {"day": day.isoformat()}).status_code == 200
+            assert client.get(reverse("desk:day"), {"date": day.isoformat()}).status_code == 200
         return len(captured)
 
     assert queries_with(1) == queries_with(4)

@@ -112,29 +112,32 @@ def reception(client):
     return reception
 
 
-def test_reception_sees_every_doctors_day_including_cancellations(client, reception):
+def test_reception_sees_every_doctors_day_on_the_desk(client, reception):
     day = timezone.localdate() + timedelta(days=2)
     first = AppointmentFactory(slot__starts_at=local(day, 9))
     second = AppointmentFactory(slot__starts_at=local(day, 10))
     cancelled = AppointmentFactory(slot__starts_at=local(day, 11), status=AppointmentStatus.CANCELLED, live_slot=None)
     AppointmentFactory(slot__starts_at=local(day + timedelta(days=1), 9))
 
-    response = client.get(APPOINTMENTS_URL, {"day": day.isoformat()})
+    response = client.get(APPOINTMENTS_URL, {"day": day.isoformat()}, follow=True)
 
-    assert response.status_code == 200
-    assert {a.pk for a in response.context["appointments"]} == {first.pk, second.pk, cancelled.pk}
+    assert response.redirect_chain == [(f"{reverse('desk:day')}?date={day.isoformat()}", 302)]
+    shown = {a.pk for column in response.context["desk"].columns for a in column.appointments}
+    assert shown == {first.pk, second.pk}
+    assert response.context["desk"].cancelled == 1
+    assert cancelled.patient.get_full_name() not in response.text
     for appointment in (first, second):
         assert appointment.doctor.get_full_name() in response.text
         assert appointment.patient.get_full_name() in response.text
 
 
-def test_reception_sees_check_in_and_cancel_buttons_for_scheduled_appointments(client, reception):
+def test_reception_sees_check_in_and_cancel_steps_for_scheduled_appointments(client, reception):
     appointment = AppointmentFactory(slot__starts_at=days_ahead(0, 23, 30))
 
-    response = client.get(APPOINTMENTS_URL)
+    response = client.get(APPOINTMENTS_URL, follow=True)
 
-    assert reverse("scheduling:check_in", args=[appointment.pk]) in response.text
-    assert reverse("scheduling:cancel", args=[appointment.pk]) in response.text
+    assert reverse("desk:confirm_check_in", args=[appointment.pk]) in response.text
+    assert reverse("desk:confirm_cancel", args=[appointment.pk]) in response.text
 
 
 @pytest.mark.parametrize("query", ["maria", "MARÍA", "maría lópez", "lopez", "maria.lopez@"])
@@ -142,23 +145,17 @@ def test_reception_finds_a_patient_by_name_or_email_ignoring_accents_and_case(cl
     maria = PatientFactory(first_name="María", last_name="López", email="maria.lopez@example.test")
     PatientFactory(first_name="Mario", last_name="Gómez")
 
-    response = client.get(APPOINTMENTS_URL, {"q": query})
+    response = client.get(reverse("desk:book"), {"q": query})
 
-    assert list(response.context["patients"]) == [maria]
-    assert f"?for_patient={maria.pk}" in response.text
+    assert list(response.context["found"]) == [maria]
+    assert f"?patient={maria.pk}" in response.text
 
 
 def test_the_patient_search_finds_only_active_patients(client, reception):
     DoctorFactory(first_name="María", last_name="Doctora")
     PatientFactory(first_name="María", last_name="Inactiva", is_active=False)
 
-    response = client.get(APPOINTMENTS_URL, {"q": "maria"})
+    response = client.get(reverse("desk:book"), {"q": "maria"})
 
-    assert list(response.context["patients"]) == []
-    assert "No patient matches." in response.text
-
-
-def test_choosing_a_day_does_not_claim_a_patient_search_found_nothing(client, reception):
-    response = client.get(APPOINTMENTS_URL, {"day": timezone.localdate().isoformat()})
-
-    assert "No patient matches." not in response.text
+    assert list(response.context["found"]) == []
+    assert "No patient matches" in response.text

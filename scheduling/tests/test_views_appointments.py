@@ -145,7 +145,7 @@ def test_the_doctor_marks_a_no_show_after_the_start(client):
 
     assert response.status_code == 302
     assert status_of(appointment) == AppointmentStatus.NO_SHOW
-    assert shown_messages(response) == ["Recorded as a no-show."]
+    assert shown_messages(response) == [f"{appointment.patient.get_full_name()} is recorded as a no-show."]
 
 
 def test_a_no_show_before_the_start_is_refused_with_a_message(client):
@@ -166,7 +166,7 @@ def test_reception_checks_a_patient_in_from_the_clinic_day(client):
 
     assert response.status_code == 302
     assert Appointment.objects.get(pk=appointment.pk).checked_in_at is not None
-    assert shown_messages(response) == ["The patient is checked in."]
+    assert shown_messages(response) == [f"{appointment.patient.get_full_name()} is checked in."]
 
 
 def test_another_patient_cannot_even_see_that_the_appointment_exists(client):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import DoctorFactory, PatientFactory, ReceptionFactory
+from desk.links import desk_day_url
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 from scheduling.tests.helpers import days_ahead, shown_messages
@@ -159,9 +160,9 @@ def test_reception_books_for_a_patient(client, reception):
 
     response = client.post(reverse("scheduling:book_for_patient", args=[slot.pk]), {"patient": patient.pk})
 
-    assert response.status_code == 302
-    assert response["Location"] == APPOINTMENTS_URL
     appointment = Appointment.objects.get(live_slot=slot)
+    assert response.status_code == 302
+    assert response["Location"] == desk_day_url(timezone.localdate(slot.starts_at), patient_id=patient.pk)
     assert (appointment.patient, appointment.booked_by) == (patient, reception)
     assert shown_messages(response) == ["Booked for Rosa Uc."]
 

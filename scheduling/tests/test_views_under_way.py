@@ -31,30 +31,35 @@ def form_action(name, appointment):
     return f'action="{reverse(f"scheduling:{name}", args=[appointment.pk])}"'
 
 
+def desk_step(name, appointment):
+    """The desk's link to the confirmation page of ``name``."""
+    return f'href="{reverse(f"desk:confirm_{name}", args=[appointment.pk])}"'
+
+
 def test_reception_sees_cancel_and_no_show_until_the_doctor_opens_the_consultation(client):
     appointment = started()
     client.force_login(ReceptionFactory())
 
-    before = client.get(day_of(appointment)).text
+    before = client.get(day_of(appointment), follow=True).text
     open_consultation(appointment_id=appointment.pk, doctor=appointment.doctor)
-    after = client.get(day_of(appointment)).text
+    after = client.get(day_of(appointment), follow=True).text
 
-    assert form_action("cancel", appointment) in before
-    assert form_action("no_show", appointment) in before
-    assert form_action("cancel", appointment) not in after
-    assert form_action("no_show", appointment) not in after
-    assert "consultation opened" in after
-    assert form_action("check_in", appointment) in after, "the patient can still be checked in"
+    assert desk_step("cancel", appointment) in before
+    assert desk_step("no_show", appointment) in before
+    assert desk_step("cancel", appointment) not in after
+    assert desk_step("no_show", appointment) not in after
+    assert "with the doctor" in after
+    assert desk_step("check_in", appointment) in after, "the patient can still be checked in"
 
 
 def test_a_checked_in_patient_has_no_no_show_button(client):
     appointment = started(checked_in_at=timezone.now())
     client.force_login(ReceptionFactory())
 
-    page = client.get(day_of(appointment)).text
+    page = client.get(day_of(appointment), follow=True).text
 
-    assert form_action("no_show", appointment) not in page
-    assert form_action("check_in", appointment) not in page
+    assert desk_step("no_show", appointment) not in page
+    assert desk_step("check_in", appointment) not in page
 
 
 @pytest.mark.parametrize("who", ["reception", "doctor"])
@@ -64,7 +69,7 @@ def test_a_no_show_is_undone_from_the_clinic_day_or_the_agenda(client, who):
     actor = ReceptionFactory() if who == "reception" else appointment.doctor
     client.force_login(actor)
 
-    page = client.get(day_of(appointment)).text
+    page = client.get(day_of(appointment), follow=True).text
     response = client.post(reverse("scheduling:revert_no_show", args=[appointment.pk]), {"next": TODAY_URL})
 
     assert form_action("revert_no_show", appointment) in page
