@@ -225,9 +225,10 @@ def close_clinic(*, day, name, created_by):
     """Close the whole clinic on ``day``: every doctor's open slots of that day go, and none opens again.
 
     Booked slots stay with their appointments, which are returned for staff to handle. Audited.
+    Not durable: Django admin, its caller, wraps each save in its own transaction.
     """
     start, end = _day_bounds(day)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         _lock_doctors(User.objects.filter(role=Role.DOCTOR).values_list("pk", flat=True))
         closure = ClinicClosure.objects.create(day=day, name=name, created_by=created_by)
         removed = _remove(Slot.objects.select_for_update().filter(starts_at__gte=start, starts_at__lt=end))
