@@ -113,7 +113,7 @@ class ClinicClosureAdmin(admin.ModelAdmin):
         )
         if result.kept_appointments:
             listed = "; ".join(
-                f"{date_format(timezone.localtime(a.starts_at), 'TIME_FORMAT')} "
+                f"{date_format(timezone.localtime(a.starts_at), 'H:i')} "
                 f"{a.doctor.get_full_name()} — {a.patient.get_full_name()}"
                 for a in result.kept_appointments
             )

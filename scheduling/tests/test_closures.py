@@ -147,7 +147,8 @@ def test_admin_adds_a_closure_through_the_service_and_sees_the_appointments_kept
     closure = ClinicClosure.objects.get()
     assert (closure.day, closure.name, closure.created_by) == (holiday, "Asueto", admin)
     assert Slot.objects.filter(status=SlotStatus.OPEN).count() == 0
-    text = response.content.decode()
+    text = [str(message) for message in response.context["messages"]]
+    print(text)
     assert "1 free slot closed." in text
     assert (
         "1 appointment that day was kept and still takes place unless you cancel it: 10:00 Ana Pech — Rosa Uc" in text
