@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from records import audit
 from scheduling.exceptions import AvailabilityConflict, NotAllowed, NothingToUndo
 from scheduling.models import LIVE_STATUSES, Appointment, BlockedDay, ClinicClosure, Slot, SlotStatus
+from scheduling.queries import local_day_bounds
 from waitlist import hooks as waitlist_hooks
 
 
@@ -153,7 +154,7 @@ def remove_open_range(*, doctor, day, start_time=None, end_time=None):
 
     Without times, the whole day's open slots go. Booked slots stay and are counted.
     """
-    start, end = _day_bounds(day)
+    start, end = local_day_bounds(day)
     if start_time is not None:
         start = timezone.make_aware(datetime.combine(day, start_time))
     if end_time is not None:
@@ -170,7 +171,7 @@ def block_day(*, doctor, day):
 
     The closed slots are remembered on the BlockedDay, so ``unblock_day`` can put them back.
     """
-    start, end = _day_bounds(day)
+    start, end = local_day_bounds(day)
     with transaction.atomic():
         _lock_doctors([doctor.pk])
         locked = list(
@@ -208,7 +209,7 @@ def unblock_day(*, doctor, day):
         if ClinicClosure.objects.filter(day=day).exists():
             return 0
         pairs = [pair for pair in pairs if pair[0] > now]
-        start, end = _day_bounds(day)
+        start, end = local_day_bounds(day)
         existing = list(
             Slot.objects.filter(doctor=doctor, starts_at__lt=end, ends_at__gt=start)
             .order_by("starts_at")
@@ -227,7 +228,7 @@ def close_clinic(*, day, name, created_by):
     Booked slots stay with their appointments, which are returned for staff to handle. Audited.
     Not durable: Django admin, its caller, wraps each save in its own transaction.
     """
-    start, end = _day_bounds(day)
+    start, end = local_day_bounds(day)
     with transaction.atomic():
         _lock_doctors(User.objects.filter(role=Role.DOCTOR).values_list("pk", flat=True))
         closure = ClinicClosure.objects.create(day=day, name=name, created_by=created_by)
@@ -246,13 +247,6 @@ def close_clinic(*, day, name, created_by):
             kept_appointments=[appointment.pk for appointment in kept],
         )
     return ClosureResult(closure=closure, removed=removed.removed, kept_appointments=kept)
-
-
-def _day_bounds(day):
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(datetime.combine(day, datetime.min.time()), tz)
-    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
-    return start, end
 
 
 def _remove(locked_slots):
