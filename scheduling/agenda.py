@@ -59,7 +59,7 @@ def day_bounds(first_day, last_day):
 
 
 def doctor_agenda(doctor, *, first_day, days, now=None):
-    """The doctor's days from ``first_day``: five queries and one MongoDB read, whatever the number of rows."""
+    """The doctor's days from ``first_day``: four queries and one MongoDB read, whatever the number of rows."""
     now = now or timezone.now()
     last_day = first_day + timedelta(days=days - 1)
     start, end = day_bounds(first_day, last_day)
