@@ -26,18 +26,19 @@ SLOT_PAGE_RE = re.compile(
     re.DOTALL,
 )
 DAY_FORMAT = "%A %d %B %Y"  # Django's "l j F Y" in English
-# A doctor's own open slots on /schedule/availability/ (checkboxes named "slots").
-OWN_SLOT_RE = re.compile(r'name="slots" value="(\d+)"')
-# A doctor's agenda (/appointments/): day headings and one row per appointment, in page order. The
-# consultation link is only there while the appointment is scheduled.
-AGENDA_RE = re.compile(
-    r"<h2>(?P<day>[^<]+)</h2>"
-    r"|<td>(?P<time>\d\d:\d\d)\u2013\d\d:\d\d</td>\s*"
-    r'<td><a href="/patients/(?P<patient>\d+)/record/">[^<]*</a>'
-    r'(?:<br><a href="/appointments/(?P<appointment>\d+)/consultation/">)?'
-    r'.*?<span class="status status-(?P<status>[\w-]+)">',
+# The doctor's own public page, linked from /schedule/availability/.
+OWN_PAGE_RE = re.compile(r'class="own-public-page" href="/doctors/(\d+)/"')
+# A doctor's agenda (/appointments/): one <section data-day="YYYY-MM-DD"> per day, one <li class="entry ...">
+# per slot or range; an appointment's entry links the patient's record, shows its status, and links the
+# consultation only while the appointment is scheduled.
+AGENDA_DAY_RE = re.compile(r'<section class="agenda-column[^"]*" data-day="(\d{4}-\d\d-\d\d)"')
+AGENDA_ENTRY_RE = re.compile(
+    r'<span class="entry-time">(?P<time>\d\d:\d\d)\u2013\d\d:\d\d</span>.*?'
+    r'<span class="entry-patient">(?:<a href="/patients/(?P<patient>\d+)/record/">)?.*?'
+    r'<span class="status status-(?P<status>[\w-]+)">',
     re.DOTALL,
 )
+AGENDA_CONSULTATION_RE = re.compile(r'href="/appointments/(\d+)/consultation/"')
 AGENDA_FIRST_DAY_RE = re.compile(r'id="id_day" name="day" value="(\d{4}-\d\d-\d\d)"')
 MESSAGE_RE = re.compile(r'<p class="message message-[\w -]*">(.*?)</p>', re.DOTALL)
 
@@ -167,12 +168,13 @@ def page_messages(body):
     return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split()) for text in MESSAGE_RE.findall(body)]
 
 
-def own_slot_ids(session):
-    """The open slot ids on a logged-in doctor's /schedule/availability/ page (the earliest 300)."""
+def own_doctor_id(session):
+    """A logged-in doctor's user id, from the link to their public page on /schedule/availability/."""
     response = session.get("/schedule/availability/")
     if response.status != 200:
         raise RuntimeError(f"GET /schedule/availability/ answered {response.status} {response.error}")
-    return {int(pk) for pk in OWN_SLOT_RE.findall(response.body)}
+    found = OWN_PAGE_RE.search(response.body)
+    return int(found.group(1)) if found else None
 
 
 def doctor_agenda_week(session, day):
@@ -181,25 +183,27 @@ def doctor_agenda_week(session, day):
     if response.status != 200:
         raise RuntimeError(f"GET /appointments/?view=week&day={day} answered {response.status} {response.error}")
     first = AGENDA_FIRST_DAY_RE.search(response.body)
-    if first is None:
-        raise RuntimeError("/appointments/: no day field; is this a doctor's agenda? (page layout changed?)")
-    rows, current = [], None
-    for match in AGENDA_RE.finditer(response.body):
-        if match.group("day"):
-            try:
-                current = datetime.strptime(" ".join(match.group("day").split()), DAY_FORMAT).date()
-            except ValueError:
-                current = None  # another second-level heading
-            continue
-        if current is None:
-            raise RuntimeError("/appointments/: an appointment row before any day heading; page layout changed?")
-        starts_at = datetime.combine(current, datetime.strptime(match.group("time"), "%H:%M").time())
-        appointment = match.group("appointment")
-        rows.append(
-            AgendaRow(
-                starts_at, int(match.group("patient")), int(appointment) if appointment else None, match.group("status")
+    days = AGENDA_DAY_RE.split(response.body)
+    if first is None or len(days) < 3:
+        raise RuntimeError("/appointments/: no day field or columns; is this a doctor's agenda? (page layout changed?)")
+    rows = []
+    # split() with one group: [before, day, column, day, column, ...]
+    for current, column in zip(days[1::2], days[2::2], strict=True):
+        current = datetime.strptime(current, "%Y-%m-%d").date()
+        for entry in column.split('<li class="entry ')[1:]:
+            match = AGENDA_ENTRY_RE.search(entry)
+            if match is None or match.group("patient") is None:
+                continue  # a free, blocked or past range, or an appointment without record access
+            starts_at = datetime.combine(current, datetime.strptime(match.group("time"), "%H:%M").time())
+            consultation = AGENDA_CONSULTATION_RE.search(entry)
+            rows.append(
+                AgendaRow(
+                    starts_at,
+                    int(match.group("patient")),
+                    int(consultation.group(1)) if consultation else None,
+                    match.group("status"),
+                )
             )
-        )
     return datetime.strptime(first.group(1), "%Y-%m-%d").date(), rows
 
 

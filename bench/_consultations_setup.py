@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 from _accounts import log_in, sign_up_patients
 from _cli import SetupError, connect_mysql
-from _client import Session, doctor_agenda_week, doctor_ids, open_slots, own_slot_ids
+from _client import Session, doctor_agenda_week, open_slots, own_doctor_id
 from _slots import book, open_more_slots
 
 APPOINTMENTS_SQL = "SELECT id, slot_id, status, encounter_id FROM scheduling_appointment WHERE id IN ({ids})"
@@ -66,14 +66,13 @@ def doctor_sessions(args, count):
 
 
 def demo_doctor_id(doctor, patient):
-    """The doctor's user id: the directory doctor whose page offers one of the doctor's own open slots."""
-    own = own_slot_ids(doctor)
-    if not own:
+    """The doctor's user id (linked from their availability page), once their page offers open slots."""
+    doctor_id = own_doctor_id(doctor)
+    if doctor_id is None:
+        raise SetupError("the availability page links no public page: is the doctor's profile complete?")
+    if not open_slots(patient, doctor_id):
         raise SetupError("the doctor has no upcoming open slots: pass --open-slots DAYS")
-    for doctor_id in doctor_ids(patient):
-        if any(slot.slot_id in own for slot in open_slots(patient, doctor_id)):
-            return doctor_id
-    raise SetupError("none of the doctors' pages shows the doctor's open slots")
+    return doctor_id
 
 
 def book_appointments(args, doctor, patients):

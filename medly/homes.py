@@ -26,7 +26,11 @@ def patient_home(request):
 
 
 def doctor_home(request):
-    return {}
+    from django.utils import timezone
+
+    from scheduling.agenda import doctor_today  # apps load after this module
+
+    return {"today": doctor_today(request.user), "today_date": timezone.localdate()}
 
 
 def reception_home(request):

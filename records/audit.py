@@ -20,6 +20,7 @@ RECORD_EXPORT = "record.export"
 ACCESS_DENIED = "record.access_denied"
 APPOINTMENT_NO_SHOW = "appointment.no_show"
 APPOINTMENT_NO_SHOW_REVERTED = "appointment.no_show_reverted"
+CLINIC_CLOSURE = "clinic.closure"
 
 
 def record(*, user, action, patient_id=None, encounter_id="", ip_address=None, **detail):
@@ -36,3 +37,20 @@ def record(*, user, action, patient_id=None, encounter_id="", ip_address=None, *
 
 def client_address(request):
     return client_ip(request)
+
+
+def record_views(*, user, patient_ids, ip_address=None, **detail):
+    """One RECORD_VIEW event per patient, in one insert: a page that shows several patients' clinical facts."""
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                user=user,
+                role=user.role,
+                action=RECORD_VIEW,
+                patient_id=patient_id,
+                ip_address=ip_address,
+                detail=detail,
+            )
+            for patient_id in patient_ids
+        ]
+    )

@@ -270,6 +270,16 @@ def get_patient_record(*, patient_id):
     return document
 
 
+def allergies_by_patient(*, patient_ids):
+    """{patient_id: [allergies]} for the given patients, in one query; patients without a record are absent."""
+    ids = sorted({patient_id for patient_id in patient_ids})
+    if not ids:
+        return {}
+    with _translate_errors():
+        documents = _records().find({"patient_id": {"$in": ids}}, {"_id": 0, "patient_id": 1, "allergies": 1})
+        return {document["patient_id"]: list(document.get("allergies") or []) for document in documents}
+
+
 def delete_patient_record(*, patient_id):
     with _translate_errors():
         _records().delete_one({"patient_id": patient_id})

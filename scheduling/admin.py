@@ -10,12 +10,15 @@ MariaDB servers. DateFieldListFilter computes its bounds in Python instead.
 """
 
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from medly.admin_lists import CalendarSafeLists
-from scheduling import services
+from scheduling import availability, services
 from scheduling.exceptions import SchedulingError
-from scheduling.models import Appointment, Slot, SlotStatus, Specialty
+from scheduling.models import Appointment, ClinicClosure, Slot, SlotStatus, Specialty
 
 
 @admin.register(Specialty)
@@ -82,3 +85,45 @@ class AppointmentAdmin(CalendarSafeLists, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(admin.ModelAdmin):
+    """Adding a closure closes every doctor's free slots that day (through the service); booked ones are listed."""
+
+    list_display = ("day", "name", "created_by", "created_at")
+    list_select_related = ("created_by",)
+    readonly_fields = ("created_by", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The day is what closed the slots: changing it would leave them closed on the old day.
+        return (*self.readonly_fields, "day") if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        result = availability.close_clinic(day=obj.day, name=obj.name, created_by=request.user)
+        obj.pk = result.closure.pk
+        self.message_user(
+            request,
+            ngettext("%(count)d free slot closed.", "%(count)d free slots closed.", result.removed)
+            % {"count": result.removed},
+            messages.SUCCESS,
+        )
+        if result.kept_appointments:
+            listed = "; ".join(
+                f"{date_format(timezone.localtime(a.starts_at), 'H:i')} "
+                f"{a.doctor.get_full_name()} — {a.patient.get_full_name()}"
+                for a in result.kept_appointments
+            )
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d appointment that day was kept and still takes place unless you cancel it: %(list)s",
+                    "%(count)d appointments that day were kept and still take place unless you cancel them: %(list)s",
+                    len(result.kept_appointments),
+                )
+                % {"count": len(result.kept_appointments), "list": listed},
+                messages.WARNING,
+            )

@@ -127,3 +127,7 @@ class OnePerDoctorPerDay(BookingLimitReached):
 
 class DoctorUnavailable(SchedulingError):
     message = _("This doctor is not taking appointments at the moment. Please choose another doctor.")
+
+
+class NothingToUndo(SchedulingError):
+    pass

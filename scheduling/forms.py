@@ -131,3 +131,30 @@ class BookingForm(forms.Form):
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class RemoveRangeForm(forms.Form):
+    """One day's open slots, or those starting in [start_time, end_time) of it."""
+
+    day = forms.DateField(input_formats=["%Y-%m-%d"], widget=forms.HiddenInput)
+    start_time = forms.TimeField(required=False, input_formats=["%H:%M"], widget=forms.HiddenInput)
+    end_time = forms.TimeField(required=False, input_formats=["%H:%M"], widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        day, start_time, end_time = cleaned.get("day"), cleaned.get("start_time"), cleaned.get("end_time")
+        if day and (day < timezone.localdate() or _too_far_ahead(day)):
+            raise forms.ValidationError(_("There are no open slots to remove on that day."))
+        if start_time and end_time and end_time <= start_time:
+            raise forms.ValidationError(_("The end time must be after the start time."))
+        return cleaned
+
+
+class UnblockDayForm(forms.Form):
+    day = forms.DateField(input_formats=["%Y-%m-%d"], widget=forms.HiddenInput)
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day < timezone.localdate() or _too_far_ahead(day):
+            raise forms.ValidationError(_("That day is not blocked."))
+        return day

@@ -137,3 +137,54 @@ class Appointment(models.Model):
     @property
     def has_started(self):
         return self.starts_at <= timezone.now()
+
+
+class BlockedDay(models.Model):
+    """A day a doctor took off: its open slots were closed, and opening availability skips it until unblocked."""
+
+    doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="blocked_days",
+        verbose_name=_("doctor"),
+        limit_choices_to={"role": "doctor"},
+    )
+    day = models.DateField(_("day"))
+    # The open slots the block removed, as [starts_at, ends_at] ISO pairs: unblocking restores exactly
+    # these (booked slots were never closed, so they are never "restored" over an appointment).
+    closed_slots = models.JSONField(_("closed slots"), default=list, blank=True)
+    created_at = models.DateTimeField(_("blocked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("blocked day")
+        verbose_name_plural = _("blocked days")
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["doctor", "day"], name="blocked_day_unique_doctor_day")]
+
+    def __str__(self):
+        return f"{self.doctor_id} {self.day:%Y-%m-%d}"
+
+
+class ClinicClosure(models.Model):
+    """A day the whole clinic is closed (a holiday): nobody's slots open that day."""
+
+    day = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100, help_text=_("For example: Día de la Independencia."))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("clinic closure")
+        verbose_name_plural = _("clinic closures")
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.name}"

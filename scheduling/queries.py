@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.models import DoctorProfile, Role, User
 from medly.text import fold_for_search
-from records.operations import close_problem
 from scheduling.exceptions import AlreadyBookedByYou, DoctorUnavailable, SlotInPast, SlotUnavailable
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
 from waitlist.exceptions import SlotHeld
@@ -195,21 +194,6 @@ def local_day_bounds(day):
     return start, end
 
 
-def doctor_agenda(doctor, *, first_day, days):
-    """[(local date, [appointments])] for every day of the range, empty days included."""
-    start, _ = local_day_bounds(first_day)
-    _, end = local_day_bounds(first_day + timedelta(days=days - 1))
-    appointments = (
-        Appointment.objects.filter(doctor=doctor, starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("patient")
-        .annotate(close_problem=close_problem())
-        .order_by("starts_at")
-    )
-    by_day = dict(group_by_local_day(appointments, key=lambda appointment: appointment.starts_at))
-    return [(first_day + timedelta(days=n), by_day.get(first_day + timedelta(days=n), [])) for n in range(days)]
-
-
 def clinic_day(day):
     """Every doctor's appointments on ``day`` (clinic time), cancelled ones included, for reception."""
     start, end = local_day_bounds(day)
@@ -230,10 +214,6 @@ def find_patients(query, *, limit=20):
     for word in words:
         patients = patients.filter(Q(search_text__contains=word) | Q(phone__contains=word))
     return patients.order_by("last_name", "first_name")[:limit]
-
-
-def upcoming_slots(doctor, *, limit=300):
-    return list(Slot.objects.filter(doctor=doctor, starts_at__gt=timezone.now()).order_by("starts_at")[:limit])
 
 
 # The private calendar feed: a month back (what just happened) and half a year ahead.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scheduling import views
+from scheduling import doctor_views, views
 
 app_name = "scheduling"
 
@@ -19,7 +19,8 @@ urlpatterns = [
     path("calendar/feed/new/", views.new_calendar_feed, name="new_calendar_feed"),
     path("calendar/feed/revoke/", views.revoke_calendar_feed, name="revoke_calendar_feed"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
-    path("schedule/availability/", views.manage_availability, name="availability"),
-    path("schedule/slots/remove/", views.remove_slots, name="remove_slots"),
-    path("schedule/block-day/", views.block_day, name="block_day"),
+    path("schedule/availability/", doctor_views.manage_availability, name="availability"),
+    path("schedule/slots/remove/", doctor_views.remove_slots, name="remove_slots"),
+    path("schedule/block-day/", doctor_views.block_day, name="block_day"),
+    path("schedule/block-day/undo/", doctor_views.unblock_day, name="unblock_day"),
 ]

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, User
@@ -17,11 +16,10 @@ from desk.links import desk_day_url
 from medly.clinic import clinic_details, maps_url
 from medly.parsing import parse_id
 from records import audit
-from scheduling import availability, calendar, permissions, queries, services
+from scheduling import calendar, doctor_views, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
-from scheduling.forms import AgendaForm, AvailabilityForm, BlockDayForm, BookingForm, RescheduleForm
+from scheduling.forms import AgendaForm, BookingForm, RescheduleForm
 from scheduling.models import Specialty
-from scheduling.notifications import absolute_url
 
 DOCTORS_PER_PAGE = 12
 PAST_APPOINTMENTS_PER_PAGE = 10
@@ -141,23 +139,10 @@ def appointments(request):
                 "past": past,
             },
         )
-    form = AgendaForm(request.GET or None)
-    first_day, length = form.first_day_and_length()
     if request.user.role == Role.DOCTOR:
-        feed_token = queries.calendar_feed_token(request.user)
-        return render(
-            request,
-            "scheduling/doctor_agenda.html",
-            {
-                "form": form,
-                "agenda": queries.doctor_agenda(request.user, first_day=first_day, days=length),
-                "first_day": first_day,
-                "is_week": length == 7,
-                "may_have_calendar_feed": permissions.may_have_calendar_feed(request.user),
-                "calendar_feed_url": feed_token
-                and absolute_url(reverse("scheduling:calendar_feed", args=[feed_token])),
-            },
-        )
+        return doctor_views.agenda(request)
+    form = AgendaForm(request.GET or None)
+    form.first_day_and_length()
     # Reception and admins run the day from the desk.
     return redirect(desk_day_url(form.cleaned_data.get("day") if form.is_valid() else None))
 
@@ -252,76 +237,6 @@ def reschedule(request, appointment_id):
             "days": queries.open_slots_by_day(appointment.doctor, exclude_slot_id=appointment.slot_id),
         },
     )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(Role.DOCTOR)
-def manage_availability(request):
-    form = AvailabilityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = availability.open_slots(doctor=request.user, **form.cleaned_data)
-        except SchedulingError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "%(opened)d slot opened; %(existing)d already existed and were left as they were.",
-                    "%(opened)d slots opened; %(existing)d already existed and were left as they were.",
-                    result.opened,
-                )
-                % {"opened": result.opened, "existing": result.already_existed},
-            )
-            return redirect("scheduling:availability")
-    return render(
-        request,
-        "scheduling/availability.html",
-        {
-            "form": form,
-            "block_form": BlockDayForm(),
-            "days": queries.group_by_local_day(queries.upcoming_slots(request.user), key=lambda slot: slot.starts_at),
-        },
-    )
-
-
-@require_POST
-@role_required(Role.DOCTOR)
-def remove_slots(request):
-    slot_ids = [slot_id for slot_id in map(parse_id, request.POST.getlist("slots")) if slot_id is not None]
-    result = availability.remove_open_slots(doctor=request.user, slot_ids=slot_ids)
-    _report_removal(request, result)
-    return redirect("scheduling:availability")
-
-
-@require_POST
-@role_required(Role.DOCTOR)
-def block_day(request):
-    form = BlockDayForm(request.POST)
-    if not form.is_valid():
-        for error in form.errors.get("day", []):
-            messages.error(request, error)
-        return redirect("scheduling:availability")
-    _report_removal(request, availability.block_day(doctor=request.user, day=form.cleaned_data["day"]))
-    return redirect("scheduling:availability")
-
-
-def _report_removal(request, result):
-    messages.success(
-        request,
-        ngettext("%(count)d open slot removed.", "%(count)d open slots removed.", result.removed)
-        % {"count": result.removed},
-    )
-    if result.kept_booked:
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)d booked slot was kept: cancel that appointment if you must.",
-                "%(count)d booked slots were kept: cancel those appointments one by one if you must.",
-                result.kept_booked,
-            )
-            % {"count": result.kept_booked},
-        )
 
 
 def _calendar_response(content, *, filename):

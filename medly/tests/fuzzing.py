@@ -306,6 +306,7 @@ def valid_form(route, clinic):
         },
         "scheduling:remove_slots": {"slots": [str(slot.pk) for slot in clinic.open_slots]},
         "scheduling:block_day": {"day": (today + timedelta(days=40)).isoformat()},
+        "scheduling:unblock_day": {"day": (today + timedelta(days=40)).isoformat()},
         "records:consultation": consultation_form(),
         "records:patients": {"q": "a", "page": "1"},
         "records:patient_record": {"page": "1"},

@@ -26,7 +26,6 @@ from records.forms import ConsultationForm, PrescriptionLineForm
 from records.models import AuditEvent, ClinicDetails
 from records.tests.helpers import appointment_with_record
 from records.tests.view_helpers import starting_today
-from scheduling.forms import AgendaForm
 from scheduling.models import AppointmentStatus
 from scheduling.tests.factories import SpecialtyFactory
 
@@ -236,11 +235,10 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
     log_in(page, doctor, language)
     nav(page, language).get_by_role("link", name=text("My agenda", language), exact=True).click()
     expect(page).to_have_url(url_is(reverse("scheduling:appointments")))
-    by_label(page, AgendaForm, "day", language).fill(day.isoformat())
-    by_label(page, AgendaForm, "view", language).select_option("day")
+    page.get_by_label(text("Go to date", language), exact=True).fill(day.isoformat())
     page.get_by_role("button", name=text("Show", language), exact=True).click()
     expect(page).to_have_url(re.compile(rf"[?&]day={day.isoformat()}(&|$)"))
-    row = page.get_by_role("row").filter(has_text=patient.get_full_name())
+    row = page.locator("li.entry").filter(has_text=patient.get_full_name())
     expect(row).to_have_count(1)
     expect(row).to_contain_text(text("Scheduled", language))
     row.get_by_role("link", name=text("Open the consultation", language), exact=True).click()
@@ -313,6 +311,7 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
     # Every clinical read and write left an audit event.
     events = list(AuditEvent.objects.order_by("pk").values_list("action", "user_id", "patient_id", "encounter_id"))
     assert events == [
+        (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # the agenda shows the patient's allergies
         (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # the consultation page shows allergies and blood type
         (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # and again as the note to review before signing
         (audit.ENCOUNTER_CLOSE, doctor.pk, patient.pk, encounter["id"]),

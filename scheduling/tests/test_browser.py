@@ -1,4 +1,4 @@
-"""Booking, cancelling and opening availability in a real browser (Playwright driving Debian's Chromium).
+"""Booking and cancelling in a real browser (Playwright driving Debian's Chromium).
 
 As in accounts/tests/test_browser.py, every visible text the tests look for is
 read through Django's translation machinery in the language the page is in,
@@ -8,19 +8,16 @@ of pinning its wording. Form inputs are found by their <label>.
 """
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import DoctorFactory, PatientFactory
-from medly.tests.browser import by_label, log_in, nav, switch_language, text, url_is, when
+from medly.tests.browser import log_in, nav, switch_language, text, url_is, when
 from medly.tests.tasks import run_queued_tasks
-from scheduling import services
-from scheduling.forms import AgendaForm, AvailabilityForm
-from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from scheduling.models import Appointment, AppointmentStatus, SlotStatus
 from scheduling.tests.factories import SlotFactory, SpecialtyFactory
 
 pytestmark = pytest.mark.browser
@@ -148,87 +145,4 @@ def test_a_patient_books_and_cancels_in_spanish(page, mailoutbox):
     find_book_and_cancel(page, mailoutbox, "es-mx")
 
 
-# --- doctors: a month of availability, then the week -------------------------------
-
-
-def test_a_doctor_opens_a_month_of_availability_and_sees_the_week(page):
-    language = "en"
-    doctor = DoctorFactory(first_name="Itzel", last_name="Chablé Uc")
-    patient = PatientFactory(first_name="Lucía", last_name="Canul Pech")
-    today = timezone.localdate()
-    start_date, end_date = today + timedelta(days=1), today + timedelta(days=30)
-    weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
-
-    page.goto(reverse("home"))
-    log_in(page, doctor, language)
-    nav(page, language).get_by_role("link", name=text("Availability", language), exact=True).click()
-    expect(page).to_have_url(url_is("scheduling:availability"))
-    expect_title(page, "My availability", language)
-    expect(page.get_by_text(text("You have no upcoming slots.", language), exact=True)).to_be_visible()
-
-    by_label(page, AvailabilityForm, "start_date", language).fill(start_date.isoformat())
-    by_label(page, AvailabilityForm, "end_date", language).fill(end_date.isoformat())
-    with translation.override(language):
-        legend = str(AvailabilityForm.base_fields["weekdays"].label)
-    days_group = page.get_by_role("group", name=re.compile(rf"^{re.escape(legend)}\s*:?$"))
-    for day in weekdays:
-        days_group.get_by_role("checkbox", name=text(day, language), exact=True).check()
-    by_label(page, AvailabilityForm, "start_time", language).fill("09:00")
-    by_label(page, AvailabilityForm, "end_time", language).fill("12:00")
-    by_label(page, AvailabilityForm, "slot_minutes", language).select_option("30")
-    page.get_by_role("main").get_by_role("button", name=text("Open slots", language), exact=True).click()
-
-    # The page reports what the form did before the database is read.
-    expect(page).to_have_url(url_is("scheduling:availability"))
-    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d"))
-
-    # Mondays to Fridays of the month, six half-hour slots from 09:00 to 12:00 clinic time.
-    working_days = [start_date + timedelta(days=n) for n in range(30) if (start_date + timedelta(days=n)).weekday() < 5]
-    expected = len(working_days) * 6
-    slots = list(Slot.objects.filter(doctor=doctor).order_by("starts_at"))
-    assert len(slots) == expected > 0
-    assert sorted({timezone.localdate(slot.starts_at) for slot in slots}) == working_days
-    assert {timezone.localtime(slot.starts_at).strftime("%H:%M") for slot in slots} == {
-        "09:00",
-        "09:30",
-        "10:00",
-        "10:30",
-        "11:00",
-        "11:30",
-    }
-    assert all(slot.ends_at - slot.starts_at == timedelta(minutes=30) for slot in slots)
-    assert all(slot.status == SlotStatus.OPEN for slot in slots)
-
-    expect(page.get_by_role("status")).to_contain_text(
-        text(
-            "%(opened)d slots opened; %(existing)d already existed and were left as they were.",
-            language,
-            opened=len(slots),
-            existing=0,
-        )
-    )
-    first_day = timezone.localdate(slots[0].starts_at)
-    expect(page.get_by_role("group", name=when(first_day, language, "l j F Y"), exact=True)).to_be_visible()
-
-    # A patient books the first slot; the doctor's week shows it.
-    services.book_slot(patient=patient, slot_id=slots[0].pk)
-    nav(page, language).get_by_role("link", name=text("My agenda", language), exact=True).click()
-    expect(page).to_have_url(url_is("scheduling:appointments"))
-    expect_title(page, "My agenda", language)
-    by_label(page, AgendaForm, "day", language).fill(first_day.isoformat())
-    by_label(page, AgendaForm, "view", language).select_option("week")
-    page.get_by_role("button", name=text("Show", language), exact=True).click()
-
-    expect(page).to_have_url(re.compile(r"[?&]view=week(&|$)"))
-    monday = first_day - timedelta(days=first_day.weekday())
-    week = [monday + timedelta(days=n) for n in range(7)]
-    expect(page.get_by_role("heading", level=2)).to_have_text([when(day, language, "l j F Y") for day in week])
-    booked_day = page.locator("section").filter(
-        has=page.get_by_role("heading", level=2, name=when(first_day, language, "l j F Y"), exact=True)
-    )
-    row = booked_day.get_by_role("row").filter(has_text=patient.get_full_name())
-    expect(row).to_have_count(1)
-    expect(row.get_by_role("cell").nth(0)).to_have_text(
-        f"{when(slots[0].starts_at, language, 'H:i')}–{when(slots[0].ends_at, language, 'H:i')}"
-    )
-    expect(row).to_contain_text(text("Scheduled", language))
+# The doctor's journey (availability, the week, the day, the consultation): test_browser_doctor.py.

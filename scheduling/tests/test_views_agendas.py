@@ -1,4 +1,4 @@
-"""GET /appointments/ for each role: the patient's list, the doctor's day and week, reception's clinic day."""
+"""GET /appointments/ for patients and reception: the patient's list, reception's clinic day."""
 
 from datetime import timedelta
 
@@ -14,10 +14,6 @@ from scheduling.tests.helpers import days_ahead, local
 pytestmark = pytest.mark.django_db
 
 APPOINTMENTS_URL = reverse("scheduling:appointments")
-
-
-def appointment_ids(days):
-    return [appointment.pk for _, appointments in days for appointment in appointments]
 
 
 # --- patients ----------------------------------------------------------------
@@ -42,64 +38,7 @@ def test_a_patient_sees_upcoming_and_past_appointments_apart_and_nobody_elses(cl
     assert upcoming.doctor.get_full_name() in response.text
 
 
-# --- doctors -----------------------------------------------------------------
-
-
-@pytest.fixture
-def doctor(client):
-    doctor = DoctorFactory()
-    client.force_login(doctor)
-    return doctor
-
-
-def test_a_doctors_day_shows_their_patients_and_nothing_else(client, doctor):
-    today = timezone.localdate()
-    mine = AppointmentFactory(
-        slot__doctor=doctor, slot__starts_at=local(today, 8), patient__first_name="Itzel", patient__last_name="Canché"
-    )
-    AppointmentFactory(
-        slot__doctor=doctor, slot__starts_at=local(today, 9), status=AppointmentStatus.CANCELLED, live_slot=None
-    )
-    AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(today + timedelta(days=1), 8))
-    AppointmentFactory(slot__starts_at=local(today, 8))
-
-    response = client.get(APPOINTMENTS_URL)
-
-    assert response.status_code == 200
-    assert appointment_ids(response.context["agenda"]) == [mine.pk]
-    assert "Itzel Canché" in response.text
-    assert "08:00–08:30" in response.text
-    assert reverse("records:consultation", args=[mine.pk]) in response.text
-
-
-def test_a_doctor_picks_another_day(client, doctor):
-    later = AppointmentFactory(slot__doctor=doctor, slot__starts_at=days_ahead(9, 16))
-
-    response = client.get(APPOINTMENTS_URL, {"day": timezone.localtime(later.starts_at).date().isoformat()})
-
-    assert appointment_ids(response.context["agenda"]) == [later.pk]
-
-
-def test_a_doctors_week_runs_monday_to_sunday_with_every_day_listed(client, doctor):
-    day = timezone.localdate() + timedelta(days=14)
-    monday = day - timedelta(days=day.weekday())
-    thursday = AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(monday + timedelta(days=3), 10))
-    sunday = AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(monday + timedelta(days=6), 19))
-    AppointmentFactory(slot__doctor=doctor, slot__starts_at=local(monday + timedelta(days=7), 8))
-
-    response = client.get(APPOINTMENTS_URL, {"day": day.isoformat(), "view": "week"})
-
-    agenda = response.context["agenda"]
-    assert [d for d, _ in agenda] == [monday + timedelta(days=n) for n in range(7)]
-    assert appointment_ids(agenda) == [thursday.pk, sunday.pk]
-    assert response.text.count('<section class="day">') == 7
-
-
-def test_a_malformed_day_falls_back_to_today(client, doctor):
-    response = client.get(APPOINTMENTS_URL, {"day": "tomorrow", "view": "fortnight"})
-
-    assert response.status_code == 200
-    assert [d for d, _ in response.context["agenda"]] == [timezone.localdate()]
+# The doctor's agenda: test_views_doctor_agenda.py.
 
 
 # --- reception -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.tests.factories import DoctorFactory
 from scheduling.models import Slot, SlotStatus
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
-from scheduling.tests.helpers import days_ahead, local, shown_messages
+from scheduling.tests.helpers import local, shown_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -88,16 +88,6 @@ def test_an_invalid_range_is_shown_on_the_form_and_opens_nothing(client, doctor)
     assert response.status_code == 200
     assert "Open at most 180 days at a time." in response.text
     assert not Slot.objects.filter(doctor=doctor).exists()
-
-
-def test_the_page_lists_upcoming_slots_with_booked_ones_marked(client, doctor):
-    SlotFactory(doctor=doctor, starts_at=days_ahead(2, 9))
-    AppointmentFactory(slot__doctor=doctor, slot__starts_at=days_ahead(2, 10))
-
-    response = client.get(AVAILABILITY_URL)
-
-    assert 'type="checkbox" name="slots"' in response.text
-    assert "10:00 · booked" in response.text
 
 
 def test_removing_slots_removes_only_the_doctors_own_open_ones(client, doctor):

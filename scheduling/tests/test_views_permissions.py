@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import DoctorProfile
 from accounts.services import new_calendar_token
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
-from scheduling.models import Appointment, AppointmentStatus, Slot
+from scheduling.models import Appointment, AppointmentStatus, BlockedDay, Slot
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 from scheduling.tests.helpers import days_ahead
 
@@ -76,6 +76,14 @@ def _open_form(w):
     }
 
 
+def _blocked_day(w):
+    """The doctor's blocked day, whose closed slot an unblock reopens (a change the fingerprint sees)."""
+    day = timezone.localdate() + timedelta(days=6)
+    closed = [[days_ahead(6, 9).isoformat(), days_ahead(6, 9, 30).isoformat()]]
+    BlockedDay.objects.get_or_create(doctor=w.doctor, day=day, defaults={"closed_slots": closed})
+    return {"day": day.isoformat()}
+
+
 # label: (method, url name, the URL's argument, the form data)
 ROUTES = {
     "directory": ("get", "directory", None, None),
@@ -93,6 +101,7 @@ ROUTES = {
     "open slots": ("post", "availability", None, _open_form),
     "remove slots": ("post", "remove_slots", None, lambda w: {"slots": [w.free.pk]}),
     "block day": ("post", "block_day", None, lambda w: {"day": timezone.localtime(w.free.starts_at).date()}),
+    "unblock day": ("post", "unblock_day", None, _blocked_day),
     "appointment .ics": ("get", "appointment_calendar", lambda w: w.upcoming.pk, None),
     "calendar feed": ("get", "calendar_feed", lambda w: new_calendar_token(w.doctor), None),
     "new feed address": ("post", "new_calendar_feed", None, None),
@@ -116,6 +125,7 @@ EXPECTED = {
     "open slots": ("login", 403, 403, "done", "done", 403, 403),
     "remove slots": ("login", 403, 403, "done", "noop", 403, 403),
     "block day": ("login", 403, 403, "done", "noop", 403, 403),
+    "unblock day": ("login", 403, 403, "done", "noop", 403, 403),
     "appointment .ics": ("login", "ok", 404, "ok", 404, 403, 403),
     "calendar feed": ("ok", "ok", "ok", "ok", "ok", "ok", "ok"),
     "new feed address": ("login", 403, 403, "done", "done", 403, 403),
