@@ -49,9 +49,12 @@ class Operation(models.Model):
     addendum_id = models.CharField(_("addendum id"), max_length=24, null=True, blank=True, unique=True)
     payload = models.JSONField(_("payload"))
     # The entry's place in the patient's record chain (records/chain.py), set when it is committed.
+    # db_default: rows written through older historical models (accounts' repair migration) get it too.
     chain_sequence = models.PositiveBigIntegerField(_("chain position"), null=True, blank=True)
-    chain_previous_hash = models.CharField(_("previous entry's hash"), max_length=64, blank=True, default="")
-    chain_hash = models.CharField(_("entry hash"), max_length=64, blank=True, default="")
+    chain_previous_hash = models.CharField(
+        _("previous entry's hash"), max_length=64, blank=True, default="", db_default=""
+    )
+    chain_hash = models.CharField(_("entry hash"), max_length=64, blank=True, default="", db_default="")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -34,12 +34,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='operation',
             name='chain_hash',
-            field=models.CharField(blank=True, default='', max_length=64, verbose_name='entry hash'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name='entry hash'),
         ),
         migrations.AddField(
             model_name='operation',
             name='chain_previous_hash',
-            field=models.CharField(blank=True, default='', max_length=64, verbose_name="previous entry's hash"),
+            field=models.CharField(blank=True, db_default='', default='', max_length=64, verbose_name="previous entry's hash"),
         ),
         migrations.AddField(
             model_name='operation',
