@@ -9,3 +9,7 @@ class AccountError(Exception):
 
 class NotAllowed(AccountError):
     """The acting user may not do this (not a superuser, no privacy notice given...)."""
+
+
+class InvalidPhoto(AccountError):
+    """An uploaded photo that is not a JPEG, PNG or WebP image Medly can safely re-encode."""

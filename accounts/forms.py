@@ -1,10 +1,14 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PatientProfile, Sex, User, UserManager, validate_curp
+from accounts.exceptions import InvalidPhoto
+from accounts.models import PatientProfile, Sex, SpokenLanguage, User, UserManager, validate_curp
+from accounts.photos import ACCEPTED_CONTENT_TYPES, reencoded_photo
 from records.repository import BLOOD_TYPES
 
 BLOOD_TYPE_CHOICES = [("", _("I don't know"))] + [(value, value) for value in BLOOD_TYPES]
@@ -123,3 +127,55 @@ class RegistrationForm(PatientDetailsForm):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+FEE_MAX = Decimal("999999.99")
+
+
+def consultation_fee_field():
+    return forms.DecimalField(
+        label=_("Consultation fee (MXN)"),
+        min_value=0,
+        max_value=FEE_MAX,
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        help_text=_("In Mexican pesos. Leave it empty to show no fee."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+def spoken_languages_field(label):
+    return forms.MultipleChoiceField(
+        label=label, choices=SpokenLanguage.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class DoctorPublicProfileForm(forms.Form):
+    """What patients see of a doctor: bio, photo, fee, languages. The photo comes out re-encoded."""
+
+    bio = forms.CharField(
+        label=_("Short bio"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("A few lines for patients: your experience and what you treat. At most 1,000 characters."),
+    )
+    consultation_fee = consultation_fee_field()
+    languages = spoken_languages_field(_("Languages you consult in"))
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, at most 5 MB. It is cropped to a square and shown at 400 × 400 pixels."),
+        widget=forms.FileInput(attrs={"accept": ACCEPTED_CONTENT_TYPES}),
+    )
+    remove_photo = forms.BooleanField(label=_("Remove my current photo"), required=False)
+
+    def clean_photo(self):
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        try:
+            return reencoded_photo(upload)
+        except InvalidPhoto as error:
+            raise forms.ValidationError(error.message) from None
