@@ -37,8 +37,14 @@ def reencoded_photo(upload):
                     raise InvalidPhoto(_("The photo has too many pixels. Choose one of at most 40 megapixels."))
                 image.load()
                 square = _square(ImageOps.exif_transpose(image))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            ValueError, SyntaxError):
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        ValueError,
+        SyntaxError,
+    ):
         raise InvalidPhoto(_("This file is not a JPEG, PNG or WebP image.")) from None
     encoded = io.BytesIO()
     square.save(encoded, format="JPEG", quality=85, optimize=True)

@@ -7,10 +7,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from accounts import set_password_mail
 from accounts.exceptions import NotAllowed
 from accounts.models import ConsentChannel, DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
-from accounts import set_password_mail
 from records import audit, coordinator
 
 PATIENT_REGISTER = "patient.register"

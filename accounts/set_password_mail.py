@@ -22,7 +22,5 @@ def queue(user):
     """Queue the mail for when the current transaction commits, in the user's language."""
     with translation.override(user.language):
         subject = _("Choose your Medly password")
-        text = render_to_string(
-            "accounts/email/set_password.txt", {"user": user, "url": set_password_url(user)}
-        )
+        text = render_to_string("accounts/email/set_password.txt", {"user": user, "url": set_password_url(user)})
     queue_email(to=[user.email], subject=subject, text=text)

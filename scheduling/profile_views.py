@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services as account_services
 from accounts.forms import DoctorPublicProfileForm
-from accounts.permissions import role_required
 from accounts.models import Role
+from accounts.permissions import role_required
 from scheduling import permissions, queries
 
 # The URL carries the file's name (?v=), which changes with every upload, so a day is safe.
