@@ -1,7 +1,11 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.files.uploadedfile import UploadedFile
+from django.urls import path
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_protect
@@ -11,9 +15,12 @@ from accounts import (
     axes_admin,  # noqa: F401 - replaces django-axes' admin pages
     services,
 )
-from accounts.forms import PatientDetailsForm
+from accounts.admin_doctor import add_doctor_view
+from accounts.exceptions import InvalidPhoto
+from accounts.forms import PatientDetailsForm, spoken_languages_field
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
+from accounts.photos import reencoded_photo
 from medly.admin_lists import CalendarSafeLists
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
@@ -78,8 +85,40 @@ class MedlyUserChangeForm(DateTimesThatFitInUTC, UserChangeForm):
         return role
 
 
+class DoctorProfileAdminForm(forms.ModelForm):
+    """The profile as admins edit it: languages from the list, and a new photo re-encoded like the doctor's own."""
+
+    languages = spoken_languages_field(_("Languages spoken"))
+
+    class Meta:
+        model = DoctorProfile
+        fields = (
+            "license_number",
+            "degree_institution",
+            "specialty_certificate",
+            "specialties",
+            "consultation_fee",
+            "languages",
+            "bio",
+            "photo",
+            "notify_on_booking",
+            "daily_digest",
+        )
+        widgets = {"specialties": forms.CheckboxSelectMultiple}
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if isinstance(photo, UploadedFile):
+            try:
+                return reencoded_photo(photo)
+            except InvalidPhoto as error:
+                raise forms.ValidationError(error.message) from None
+        return photo
+
+
 class DoctorProfileInline(admin.StackedInline):
     model = DoctorProfile
+    form = DoctorProfileAdminForm
     can_delete = False
     extra = 0
 
@@ -115,6 +154,16 @@ class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
         ),
         (_("Patient (required when the role is patient)"), {"classes": ("wide",), "fields": PATIENT_FIELDS}),
     )
+
+    def get_urls(self):
+        add_doctor = self.admin_site.admin_view(
+            sensitive_post_parameters("password1", "password2")(partial(add_doctor_view, self))
+        )
+        return [path("add-doctor/", add_doctor, name="accounts_user_add_doctor"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_add_doctor": may_change_roles(request.user)}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(boolean=True, description=_("staff status"))
     def is_staff(self, user):
