@@ -4,6 +4,8 @@ The home view picks the function and the template `home/<role>.html` by the user
 function reads through its app's queries module; none writes.
 """
 
+from medly.queries import operational_state
+
 
 def anonymous_home(request):
     return {}
@@ -22,7 +24,7 @@ def reception_home(request):
 
 
 def admin_home(request):
-    return {}
+    return {"state": operational_state()}
 
 
 HOMES = {
