@@ -11,7 +11,7 @@ class SpecialtyQuerySet(models.QuerySet):
     """Keeps ``search_name`` in step on the bulk paths that skip save()."""
 
     def update(self, **fields):
-        if "name" in fields:
+        if "name" in fields and "search_name" not in fields:
             if not isinstance(fields["name"], str):
                 raise TypeError("Specialty names are updated with plain text, so search_name can follow")
             fields["search_name"] = fold_for_search(fields["name"])
