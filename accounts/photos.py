@@ -27,6 +27,7 @@ def reencoded_photo(upload):
     """A square PHOTO_SIZE-pixel JPEG (ContentFile) made from ``upload``, or InvalidPhoto saying what is wrong."""
     if upload.size > MAX_PHOTO_BYTES:
         raise InvalidPhoto(_("The photo is larger than 5 MB. Choose a smaller one."))
+    too_many_pixels = InvalidPhoto(_("The photo has too many pixels. Choose one of at most 40 megapixels."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -34,17 +35,12 @@ def reencoded_photo(upload):
             with Image.open(upload, formats=sorted(ACCEPTED_FORMATS)) as image:
                 width, height = image.size
                 if width * height > MAX_PHOTO_PIXELS:
-                    raise InvalidPhoto(_("The photo has too many pixels. Choose one of at most 40 megapixels."))
+                    raise too_many_pixels
                 image.load()
                 square = _square(ImageOps.exif_transpose(image))
-    except (
-        UnidentifiedImageError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-        OSError,
-        ValueError,
-        SyntaxError,
-    ):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidPhoto(_("This file is not a JPEG, PNG or WebP image.")) from None
     encoded = io.BytesIO()
     square.save(encoded, format="JPEG", quality=85, optimize=True)
