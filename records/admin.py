@@ -46,7 +46,7 @@ class AuditEventAdmin(AuditedDetailAdmin):
     # No date_hierarchy: it converts time zones inside MySQL, which fails where
     # the server has no time zone tables; the date filter computes its ranges here.
     list_select_related = ("user", "patient")
-    readonly_fields = ("action_display",)
+    readonly_fields = ("created_at", "action_display")
 
     @admin.display(description=_("action"), ordering="action")
     def action_display(self, event):

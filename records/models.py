@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from records.audit_labels import action_label
 
 
 class OperationKind(models.TextChoices):
@@ -85,7 +88,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S} {action_label(self.action)}"
 
 
 class ClinicDetails(models.Model):

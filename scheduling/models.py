@@ -83,7 +83,7 @@ class Slot(models.Model):
         indexes = [models.Index(fields=["status", "starts_at"], name="slot_status_start")]
 
     def __str__(self):
-        return f"{self.doctor_id} @ {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"{self.doctor_id} @ {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.status})"
 
     @property
     def is_open(self):
@@ -162,7 +162,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"#{self.pk} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.status})"
 
     @property
     def is_live(self):
