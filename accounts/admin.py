@@ -2,10 +2,11 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.files.uploadedfile import UploadedFile
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_protect
@@ -20,7 +21,7 @@ from accounts.exceptions import InvalidPhoto
 from accounts.forms import PatientDetailsForm, spoken_languages_field
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
-from accounts.photos import reencoded_photo
+from accounts.photos import ACCEPTED_CONTENT_TYPES, reencoded_photo
 from medly.admin_lists import CalendarSafeLists
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
@@ -85,6 +86,19 @@ class MedlyUserChangeForm(DateTimesThatFitInUTC, UserChangeForm):
         return role
 
 
+class DoctorPhotoWidget(AdminFileWidget):
+    """The current photo as patients see it (media is served by Medly's photo view), labelled for screen readers."""
+
+    use_fieldset = False
+    template_name = "admin/accounts/doctor_photo_widget.html"
+    photo_url = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["photo_url"] = self.photo_url
+        return context
+
+
 class DoctorProfileAdminForm(forms.ModelForm):
     """The profile as admins edit it: languages from the list, and a new photo re-encoded like the doctor's own."""
 
@@ -104,7 +118,17 @@ class DoctorProfileAdminForm(forms.ModelForm):
             "notify_on_booking",
             "daily_digest",
         )
-        widgets = {"specialties": forms.CheckboxSelectMultiple}
+        widgets = {
+            "specialties": forms.CheckboxSelectMultiple,
+            "photo": DoctorPhotoWidget(attrs={"accept": ACCEPTED_CONTENT_TYPES}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.photo:
+            self.fields["photo"].widget.photo_url = (
+                f"{reverse('scheduling:doctor_photo', args=[self.instance.user_id])}?v={self.instance.photo_version}"
+            )
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -138,6 +162,8 @@ class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
     list_filter = ("role", "is_active")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("last_name", "first_name")
+    # Plain multiple selects: the filter widget's help icons carry ARIA attributes a <span> may not have.
+    filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "phone", "role")}),

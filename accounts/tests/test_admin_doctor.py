@@ -1,13 +1,16 @@
 """Admin's one page for a new doctor: account, profile and specialties together, audited, with a set-password mail."""
 
+import io
 import re
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
-from accounts.models import Role, User
+from accounts.models import DoctorProfile, Role, User
 from accounts.services import DOCTOR_CREATE
 from accounts.tests.factories import AdminFactory, DoctorFactory, UserFactory
 from medly.tests.tasks import run_queued_tasks
@@ -158,3 +161,48 @@ def test_the_new_doctor_is_in_the_directory(admin_client):
     response = admin_client.get(reverse("scheduling:directory"), {"q": "cardiologia"})
 
     assert [doctor.get_full_name() for doctor in response.context["page"].object_list] == ["Lucía Chablé"]
+
+
+@pytest.mark.django_db
+def test_a_doctors_admin_page_shows_the_photo_through_the_photo_view_and_re_encodes_a_new_one(
+    admin_client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    doctor = DoctorFactory()
+    url = reverse("admin:accounts_user_change", args=[doctor.pk])
+    page = admin_client.get(url)
+    form = page.context["adminform"].form
+    data = {
+        **{name: value for name, value in form.initial.items() if name in form.fields and value is not None},
+        "password": "",
+        "last_login": "",
+    }
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), "#123456").save(buffer, format="PNG")
+    inline = {
+        "doctor_profile-TOTAL_FORMS": "1",
+        "doctor_profile-INITIAL_FORMS": "1",
+        "doctor_profile-MIN_NUM_FORMS": "0",
+        "doctor_profile-MAX_NUM_FORMS": "1",
+        "doctor_profile-0-id": str(doctor.doctor_profile.pk),
+        "doctor_profile-0-user": str(doctor.pk),
+        "doctor_profile-0-license_number": "1234567",
+        "doctor_profile-0-degree_institution": "UADY",
+        "doctor_profile-0-languages": ["es"],
+        "doctor_profile-0-photo": SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png"),
+    }
+    data = {key: value for key, value in data.items() if not isinstance(value, (list, tuple)) or value}
+    data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "10:00:00"
+    data.pop("date_joined", None)
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+
+    response = admin_client.post(url, {**data, **inline})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    profile = DoctorProfile.objects.get(user=doctor)
+    with profile.photo.open("rb") as stored, Image.open(stored) as image:
+        assert (image.format, image.size) == ("JPEG", (400, 400))
+    page = admin_client.get(url).text
+    assert f"{reverse('scheduling:doctor_photo', args=[doctor.pk])}?v={profile.photo_version}" in page
+    assert '<label for="id_doctor_profile-0-photo"' in page
