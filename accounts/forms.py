@@ -171,6 +171,11 @@ class DoctorPublicProfileForm(forms.Form):
     )
     remove_photo = forms.BooleanField(label=_("Remove my current photo"), required=False)
 
+    def __init__(self, *args, has_photo=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not has_photo:
+            del self.fields["remove_photo"]
+
     def clean_photo(self):
         upload = self.cleaned_data.get("photo")
         if not upload:

@@ -32,7 +32,15 @@ def operational_state(*, now=None):
         mail=Count("pk", filter=Q(task_path=MAIL_TASK_PATH)),
         other=Count("pk", filter=~Q(task_path=MAIL_TASK_PATH)),
     )
+    needing_a_person = (
+        operations["attention"]
+        + operations["stuck"]
+        + reminders["failed"]
+        + failed_tasks["mail"]
+        + failed_tasks["other"]
+    )
     return {
+        "needing_a_person": needing_a_person,
         "operations_attention": operations["attention"],
         "operations_stuck": operations["stuck"],
         "reminders_failed": reminders["failed"],

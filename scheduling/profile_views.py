@@ -40,7 +40,7 @@ def my_public_profile(request):
         raise PermissionDenied
     profile = queries.own_doctor_profile(request.user)
     if request.method == "POST":
-        form = DoctorPublicProfileForm(request.POST, request.FILES)
+        form = DoctorPublicProfileForm(request.POST, request.FILES, has_photo=bool(profile.photo))
         if form.is_valid():
             data = form.cleaned_data
             account_services.update_doctor_public_profile(
@@ -49,12 +49,13 @@ def my_public_profile(request):
                 consultation_fee=data["consultation_fee"],
                 languages=data["languages"],
                 photo=data["photo"],
-                remove_photo=data["remove_photo"],
+                remove_photo=data.get("remove_photo", False),
             )
             messages.success(request, _("Your public profile is saved. Patients see it in the directory."))
             return redirect("scheduling:my_public_profile")
     else:
         form = DoctorPublicProfileForm(
-            initial={"bio": profile.bio, "consultation_fee": profile.consultation_fee, "languages": profile.languages}
+            initial={"bio": profile.bio, "consultation_fee": profile.consultation_fee, "languages": profile.languages},
+            has_photo=bool(profile.photo),
         )
     return render(request, "scheduling/my_public_profile.html", {"form": form, "profile": profile})

@@ -76,6 +76,7 @@ def trouble():
 
 def test_it_counts_what_needs_a_person(trouble):
     assert operational_state() == {
+        "needing_a_person": 7,
         "operations_attention": 2,
         "operations_stuck": 1,
         "reminders_failed": 1,
@@ -91,6 +92,7 @@ def test_the_home_shows_the_counts_with_links_to_the_rows(client, trouble):
 
     page = client.get(reverse("home")).text
 
+    assert "7 problems need your attention" in page
     assert "2 record writes need attention" in page
     assert "1 record write waiting for more than 15 minutes" in page
     assert "2 emails could not be sent" in page
@@ -138,4 +140,5 @@ def test_all_is_well_reads_as_zero_everywhere(client):
     page = client.get(reverse("home")).text
 
     assert "0 record writes need attention" in page
+    assert "Everything is running: nothing needs your attention." in page
     assert "state-problem" not in page

@@ -134,6 +134,14 @@ def test_a_new_photo_replaces_the_old_file_and_removing_it_deletes_it(
     assert not (media_root / second).exists()
 
 
+def test_removing_is_offered_only_when_there_is_a_photo(client, doctor):
+    assert "remove_photo" not in client.get(PROFILE_URL).context["form"].fields
+
+    client.post(PROFILE_URL, profile_data(photo=image_file()))
+
+    assert "remove_photo" in client.get(PROFILE_URL).context["form"].fields
+
+
 def test_saving_without_a_new_photo_keeps_the_current_one(client, doctor):
     client.post(PROFILE_URL, profile_data(photo=image_file()))
     photo = stored_profile(doctor).photo.name
