@@ -82,7 +82,7 @@ def photo_storage():
 
 
 def own_doctor_profile(doctor):
-    profile = DoctorProfile.objects.filter(user=doctor).first()
+    profile = DoctorProfile.objects.filter(user=doctor).select_related("user").first()
     if profile is None:
         raise Http404
     return profile

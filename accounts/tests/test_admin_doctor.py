@@ -206,3 +206,14 @@ def test_a_doctors_admin_page_shows_the_photo_through_the_photo_view_and_re_enco
     page = admin_client.get(url).text
     assert f"{reverse('scheduling:doctor_photo', args=[doctor.pk])}?v={profile.photo_version}" in page
     assert '<label for="id_doctor_profile-0-photo"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("specialties", [2, 12])
+def test_the_page_costs_the_same_queries_however_many_specialties(admin_client, django_assert_num_queries, specialties):
+    for n in range(specialties):
+        SpecialtyFactory(name=f"Especialidad {n}")
+
+    # The signed-in user, the admin sidebar's "may add clinic details?" and the specialties to choose from.
+    with django_assert_num_queries(3):
+        admin_client.get(ADD_DOCTOR_URL)

@@ -215,3 +215,17 @@ def test_a_photo_missing_from_storage_is_a_404_not_a_500(client):
     DoctorProfile.objects.filter(user=doctor).update(photo="doctors/1/vanished.jpg")
 
     assert client.get(reverse("scheduling:doctor_photo", args=[doctor.pk])).status_code == 404
+
+
+def test_the_profile_page_costs_two_queries(client, doctor, django_assert_num_queries):
+    # The signed-in user (sessions live in the cache) and their profile.
+    with django_assert_num_queries(2):
+        client.get(PROFILE_URL)
+
+
+def test_the_photo_costs_one_query(client, doctor, django_assert_num_queries):
+    client.post(PROFILE_URL, profile_data(photo=image_file()))
+    client.logout()
+
+    with django_assert_num_queries(1):
+        client.get(reverse("scheduling:doctor_photo", args=[doctor.pk]))
