@@ -185,8 +185,10 @@ def test_a_doctor_publishes_a_photo_fee_and_languages(request, tmp_path, languag
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_an_admin_creates_a_doctor_in_one_page_and_finds_them_in_the_directory(page, language):
+def test_an_admin_creates_a_doctor_in_one_page_and_finds_them_in_the_directory(request, language, size):
+    page = open_page(request, size)
     SpecialtyFactory(name="Cardiología")
     SpecialtyFactory(name="Pediatría")
     admin = AdminFactory(first_name="Rosa", last_name="Admin")
@@ -194,11 +196,11 @@ def test_an_admin_creates_a_doctor_in_one_page_and_finds_them_in_the_directory(p
     if language != "en":
         switch_language(page, language)
     log_in(page, admin, language)
-    check_page(page, f"admin-home-{language}")
+    check_page(page, f"admin-home-{language}-{size}")
 
     page.get_by_role("main").get_by_role("link", name=text("Add a doctor", language), exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(text("Add a doctor", language))
-    check_page(page, f"admin-add-doctor-{language}")
+    check_page(page, f"admin-add-doctor-{language}-{size}")
 
     form = DoctorCreationForm
     by_label(page, form, "email", language).fill("mario.pool@example.test")
@@ -214,11 +216,11 @@ def test_an_admin_creates_a_doctor_in_one_page_and_finds_them_in_the_directory(p
     expect(page.locator(".messagelist")).to_contain_text("Mario Pool Tzec")
     doctor = User.objects.get(email="mario.pool@example.test")
     assert doctor.doctor_profile.consultation_fee == Decimal("700.00")
-    check_page(page, f"admin-doctor-created-{language}")
+    check_page(page, f"admin-doctor-created-{language}-{size}")
 
     page.goto(reverse("scheduling:directory"))
     search_box(page, language).press_sequentially("pediatria", delay=20)
     expect(cards(page)).to_have_count(1)
     expect(cards(page).first).to_contain_text("Mario Pool Tzec")
     expect(cards(page).first).to_contain_text(text("$%(amount)s MXN", language, amount="700.00"))
-    check_page(page, f"directory-new-doctor-{language}")
+    check_page(page, f"directory-new-doctor-{language}-{size}")
