@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
+    path("favicon.ico", views.favicon),
     path("accounts/", include("accounts.urls")),
     path("", include("scheduling.urls")),
     path("", include("records.urls")),
