@@ -93,3 +93,10 @@ def test_the_favicon_is_linked_from_the_site_and_the_admin(client, admin_client)
     for page in (client.get(reverse("home")).text, admin_client.get(reverse("admin:index")).text):
         assert 'rel="icon" href="/static/img/medly.svg" type="image/svg+xml"' in page
         assert 'href="/static/img/favicon-32.png" type="image/png"' in page
+
+
+def test_the_bare_favicon_address_leads_to_the_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/img/favicon.ico"
