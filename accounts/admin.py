@@ -125,10 +125,10 @@ class DoctorProfileAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.photo:
-            self.fields["photo"].widget.photo_url = (
-                f"{reverse('scheduling:doctor_photo', args=[self.instance.user_id])}?v={self.instance.photo_version}"
-            )
+        profile = self.instance
+        if profile.pk and profile.photo:
+            photo_url = reverse("scheduling:doctor_photo", args=[profile.user_id])
+            self.fields["photo"].widget.photo_url = f"{photo_url}?v={profile.photo_version}"
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
