@@ -37,8 +37,8 @@ COPY . .
 # at least 50 characters). DEBUG=0 also writes the hashed, compressed files and
 # manifest that production serves.
 RUN DEBUG=0 SECRET_KEY=build-only-collectstatic-key-never-used-at-runtime-0123 python manage.py collectstatic --noinput \
- && mkdir -p /app/var \
- && chown medly:medly /app/var
+ && mkdir -p /app/var/media \
+ && chown -R medly:medly /app/var
 
 USER medly
 

@@ -1,7 +1,12 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.files.uploadedfile import UploadedFile
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_protect
@@ -11,9 +16,12 @@ from accounts import (
     axes_admin,  # noqa: F401 - replaces django-axes' admin pages
     services,
 )
-from accounts.forms import PatientDetailsForm
+from accounts.admin_doctor import add_doctor_view
+from accounts.exceptions import InvalidPhoto
+from accounts.forms import PatientDetailsForm, spoken_languages_field
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, RectificationRequest, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
+from accounts.photos import ACCEPTED_CONTENT_TYPES, reencoded_photo
 from medly.admin_lists import CalendarSafeLists, ReadOnlyAdmin
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
@@ -91,8 +99,63 @@ def _require_email_for_staff(form, role):
         form.add_error("email", _("Staff accounts need an email address to sign in."))
 
 
+class DoctorPhotoWidget(AdminFileWidget):
+    """The current photo as patients see it (media is served by Medly's photo view), labelled for screen readers."""
+
+    use_fieldset = False
+    template_name = "admin/accounts/doctor_photo_widget.html"
+    photo_url = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["photo_url"] = self.photo_url
+        return context
+
+
+class DoctorProfileAdminForm(forms.ModelForm):
+    """The profile as admins edit it: languages from the list, and a new photo re-encoded like the doctor's own."""
+
+    languages = spoken_languages_field(_("Languages spoken"))
+
+    class Meta:
+        model = DoctorProfile
+        fields = (
+            "license_number",
+            "degree_institution",
+            "specialty_certificate",
+            "specialties",
+            "consultation_fee",
+            "languages",
+            "bio",
+            "photo",
+            "notify_on_booking",
+            "daily_digest",
+        )
+        widgets = {
+            "specialties": forms.CheckboxSelectMultiple,
+            "photo": DoctorPhotoWidget(attrs={"accept": ACCEPTED_CONTENT_TYPES}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        profile = self.instance
+        if profile.pk and profile.photo:
+            photo_url = reverse("scheduling:doctor_photo", args=[profile.user_id])
+            self.fields["photo"].widget.photo_url = f"{photo_url}?v={profile.photo_version}"
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if isinstance(photo, UploadedFile):
+            try:
+                return reencoded_photo(photo)
+            except InvalidPhoto as error:
+                raise forms.ValidationError(error.message) from None
+        return photo
+
+
 class DoctorProfileInline(admin.StackedInline):
     model = DoctorProfile
+    form = DoctorProfileAdminForm
     can_delete = False
     extra = 0
 
@@ -113,6 +176,8 @@ class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
     list_filter = ("role", "is_active")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("last_name", "first_name")
+    # Plain multiple selects: the filter widget's help icons carry ARIA attributes a <span> may not have.
+    filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "phone", "role")}),
@@ -129,6 +194,16 @@ class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
         ),
         (_("Patient (required when the role is patient)"), {"classes": ("wide",), "fields": PATIENT_FIELDS}),
     )
+
+    def get_urls(self):
+        add_doctor = self.admin_site.admin_view(
+            sensitive_post_parameters("password1", "password2")(partial(add_doctor_view, self))
+        )
+        return [path("add-doctor/", add_doctor, name="accounts_user_add_doctor"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_add_doctor": may_change_roles(request.user)}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(boolean=True, description=_("staff status"))
     def is_staff(self, user):

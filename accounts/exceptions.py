@@ -25,3 +25,7 @@ class InvalidRectification(AccountError):
 
 class RectificationNotFound(AccountError):
     """No correction request with this id."""
+
+
+class InvalidPhoto(AccountError):
+    """An uploaded photo that is not a JPEG, PNG or WebP image Medly can safely re-encode."""

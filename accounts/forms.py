@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -5,16 +7,19 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.exceptions import InvalidPhoto
 from accounts.models import (
     PatientProfile,
     RectificationField,
     Sex,
+    SpokenLanguage,
     User,
     UserManager,
     curp_disagreements,
     validate_curp,
     validate_date_of_birth,
 )
+from accounts.photos import ACCEPTED_CONTENT_TYPES, reencoded_photo
 from records.repository import BLOOD_TYPES
 
 DUPLICATE_CURP_MESSAGE = _("A patient with this CURP already exists.")
@@ -226,3 +231,60 @@ class RectificationRequestForm(forms.Form):
                 self.add_error(source, _("Enter the correct value."))
             cleaned["value"] = cleaned.get(source)
         return cleaned
+
+
+FEE_MAX = Decimal("999999.99")
+
+
+def consultation_fee_field():
+    return forms.DecimalField(
+        label=_("Consultation fee (MXN)"),
+        min_value=0,
+        max_value=FEE_MAX,
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        help_text=_("In Mexican pesos. Leave it empty to show no fee."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+def spoken_languages_field(label):
+    return forms.MultipleChoiceField(
+        label=label, choices=SpokenLanguage.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class DoctorPublicProfileForm(forms.Form):
+    """What patients see of a doctor: bio, photo, fee, languages. The photo comes out re-encoded."""
+
+    bio = forms.CharField(
+        label=_("Short bio"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("A few lines for patients: your experience and what you treat. At most 1,000 characters."),
+    )
+    consultation_fee = consultation_fee_field()
+    languages = spoken_languages_field(_("Languages you consult in"))
+    photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, at most 5 MB. It is cropped to a square and shown at 400 × 400 pixels."),
+        widget=forms.FileInput(attrs={"accept": ACCEPTED_CONTENT_TYPES}),
+    )
+    remove_photo = forms.BooleanField(label=_("Remove my current photo"), required=False)
+
+    def __init__(self, *args, has_photo=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not has_photo:
+            del self.fields["remove_photo"]
+
+    def clean_photo(self):
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        try:
+            return reencoded_photo(upload)
+        except InvalidPhoto as error:
+            raise forms.ValidationError(error.message) from None

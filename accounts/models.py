@@ -1,9 +1,11 @@
 import datetime
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -222,6 +224,26 @@ class PatientProfile(models.Model):
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+class SpokenLanguage(models.TextChoices):
+    """Languages a doctor can consult in, as shown to patients in the directory (ISO 639 codes)."""
+
+    SPANISH = "es", _("Spanish")
+    ENGLISH = "en", _("English")
+    MAYA = "yua", _("Yucatec Maya")
+    NAHUATL = "nah", _("Nahuatl")
+    MEXICAN_SIGN_LANGUAGE = "lsm", _("Mexican Sign Language")
+    FRENCH = "fr", _("French")
+    GERMAN = "de", _("German")
+    ITALIAN = "it", _("Italian")
+    PORTUGUESE = "pt", _("Portuguese")
+    CHINESE = "zh", _("Chinese")
+
+
+def doctor_photo_path(profile, filename):
+    # A new name for every upload, so a cached old photo is never shown for the new one.
+    return f"doctors/{profile.user_id}/{secrets.token_hex(8)}.jpg"
+
+
 class DoctorProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="doctor_profile")
     license_number = models.CharField(_("professional license (cédula profesional)"), max_length=20, blank=True)
@@ -231,6 +253,18 @@ class DoctorProfile(models.Model):
         _("institution that issued the specialty certificate"), max_length=200, blank=True, default="", db_default=""
     )
     bio = models.TextField(_("short bio"), max_length=1000, blank=True)
+    # Re-encoded by accounts/photos.py before it is stored: a JPEG of at most PHOTO_SIZE pixels, no metadata.
+    photo = models.ImageField(_("photo"), upload_to=doctor_photo_path, blank=True, max_length=200)
+    consultation_fee = models.DecimalField(
+        _("consultation fee (MXN)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    # SpokenLanguage codes, in the order the doctor gave them.
+    languages = models.JSONField(_("languages spoken"), default=list, blank=True)
     specialties = models.ManyToManyField(
         "scheduling.Specialty", related_name="doctors", blank=True, verbose_name=_("specialties")
     )
@@ -247,6 +281,16 @@ class DoctorProfile(models.Model):
 
     def __str__(self):
         return self.user.get_full_name()
+
+    @property
+    def photo_version(self):
+        """Changes with every upload: the photo's URL carries it, so caches never show an old photo."""
+        return self.photo.name.rsplit("/", 1)[-1].split(".", 1)[0] if self.photo else ""
+
+    @property
+    def language_names(self):
+        labels = dict(SpokenLanguage.choices)
+        return [labels[code] for code in self.languages or () if code in labels]
 
 
 class ConsentChannel(models.TextChoices):

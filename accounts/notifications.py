@@ -44,3 +44,11 @@ def send_set_password_invitation(user):
         text = render_to_string("accounts/email/set_password.txt", context)
         html = render_to_string("accounts/email/set_password.html", context)
     queue_email(to=[user.email], subject=subject, text=text, html=html)
+
+
+def send_staff_set_password_invitation(user):
+    """A doctor or staff member created by an administrator without a password: the link to choose one."""
+    with translation.override(user.language):
+        subject = _("Choose your Medly password")
+        text = render_to_string("accounts/email/set_password_staff.txt", {"user": user, "url": set_password_url(user)})
+    queue_email(to=[user.email], subject=subject, text=text)

@@ -45,6 +45,7 @@ RECTIFICATION_REQUEST = "rectification.request"
 RECTIFICATION_CONFIRM = "rectification.confirm"
 RECTIFICATION_REJECT = "rectification.reject"
 USER_FIELDS = {RectificationField.FIRST_NAME, RectificationField.LAST_NAME}
+DOCTOR_CREATE = "doctor.create"
 
 
 def supported_language(language):
@@ -227,6 +228,87 @@ def change_role(*, user_id, role, changed_by, ip_address=None):
             after={"role": role},
         )
     return user
+
+
+def create_doctor(
+    *,
+    email,
+    first_name,
+    last_name,
+    password=None,
+    send_password_mail=False,
+    license_number="",
+    degree_institution="",
+    specialty_certificate="",
+    specialties=(),
+    consultation_fee=None,
+    bio="",
+    languages=(),
+    created_by,
+    ip_address=None,
+    language=None,
+):
+    """A doctor in one step: the account, the profile with its specialties, and an audit event.
+
+    Without a password the doctor sets their own: with ``send_password_mail`` a set-password link
+    (Django's password reset) is queued for when the transaction commits.
+    """
+    if not may_change_roles(created_by):
+        raise NotAllowed(_("Only a superuser can create staff accounts."))
+    with transaction.atomic(durable=True):
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            first_name=first_name,
+            last_name=last_name,
+            role=Role.DOCTOR,
+            language=supported_language(language),
+        )
+        profile = DoctorProfile.objects.create(
+            user=user,
+            license_number=license_number,
+            degree_institution=degree_institution,
+            specialty_certificate=specialty_certificate,
+            consultation_fee=consultation_fee,
+            bio=bio,
+            languages=list(languages),
+        )
+        profile.specialties.set(specialties)
+        audit.record(
+            user=created_by,
+            action=DOCTOR_CREATE,
+            ip_address=ip_address,
+            subject_id=user.pk,
+            role_given=Role.DOCTOR,
+            specialties=sorted(specialty.pk for specialty in specialties),
+            password_mail=bool(send_password_mail),
+        )
+        if send_password_mail:
+            notifications.send_staff_set_password_invitation(user)
+    return user
+
+
+def update_doctor_public_profile(*, doctor, bio, consultation_fee, languages, photo=None, remove_photo=False):
+    """What patients see of ``doctor`` in the directory and on their page.
+
+    ``photo`` is already re-encoded (accounts/photos.py). The replaced file is deleted only once
+    the new row is committed, so a failed save never leaves the profile pointing at nothing.
+    """
+    with transaction.atomic(durable=True):
+        profile = DoctorProfile.objects.select_for_update().get(user=doctor)
+        old_photo = profile.photo.name
+        profile.bio = bio
+        profile.consultation_fee = consultation_fee
+        profile.languages = list(languages)
+        if photo is not None:
+            profile.photo.save(photo.name, photo, save=False)
+        elif remove_photo:
+            profile.photo = ""
+        profile.save(update_fields=["bio", "consultation_fee", "languages", "photo"])
+        if old_photo and old_photo != profile.photo.name:
+            storage = profile.photo.storage
+            transaction.on_commit(lambda: storage.delete(old_photo))
+    return profile
 
 
 def new_calendar_token(doctor):

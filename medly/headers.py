@@ -41,6 +41,7 @@ PUBLIC_ROUTES = frozenset(
         "accounts:privacy",
         "scheduling:directory",
         "scheduling:doctor",
+        "scheduling:doctor_photo",
     }
 )
 

@@ -5,6 +5,7 @@ function reads through its app's queries module; none writes.
 """
 
 from medly.clinic import clinic_details, maps_url
+from medly.queries import operational_state
 
 
 def anonymous_home(request):
@@ -42,7 +43,7 @@ def reception_home(request):
 
 
 def admin_home(request):
-    return {}
+    return {"state": operational_state()}
 
 
 HOMES = {

@@ -12,6 +12,7 @@ urlpatterns = [
     # The same address as the library's own step, resolved first: a new passkey is audited.
     path("accounts/2fa/passkeys/registration/complete/", passkeys.AuditedRegistrationView.as_view()),
     path("accounts/2fa/passkeys/", include("django_otp_webauthn.urls", namespace="otp_webauthn")),
+    path("favicon.ico", views.favicon),
     path("accounts/", include("accounts.urls")),
     path("desk/rectifications/", include("accounts.desk_urls")),
     path("", include("scheduling.urls")),

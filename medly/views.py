@@ -4,11 +4,13 @@ import sys
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_GET
 
 from medly.homes import home_page
 from medly.outages import is_store_outage
@@ -16,6 +18,12 @@ from records import repository
 from records.operations import operations_health
 
 logger = logging.getLogger(__name__)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links; the icon itself is a static file."""
+    return redirect(static("img/favicon.ico"), permanent=True)
 
 
 def home(request):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from medly.admin_lists import ReadOnlyAdmin
 from records import audit
+from records.audit_labels import ACTION_LABELS, action_label
 from records.models import AuditEvent, ClinicDetails, Operation
 
 
@@ -26,14 +27,30 @@ class AuditedDetailAdmin(ReadOnlyAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+class ActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(AuditedDetailAdmin):
-    list_display = ("created_at", "user", "role", "action", "patient", "encounter_id", "ip_address")
-    list_filter = ("action", "role", ("created_at", admin.DateFieldListFilter))
+    list_display = ("created_at", "user", "role", "action_display", "patient", "encounter_id", "ip_address")
+    list_filter = (ActionFilter, "role", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "patient__email", "encounter_id")
     # No date_hierarchy: it converts time zones inside MySQL, which fails where
     # the server has no time zone tables; the date filter computes its ranges here.
     list_select_related = ("user", "patient")
+    readonly_fields = ("created_at", "action_display")
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, event):
+        return action_label(event.action)
 
 
 @admin.register(Operation)

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from records.audit_labels import action_label
 
 
 class OperationKind(models.TextChoices):
@@ -140,7 +143,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M:%S} {action_label(self.action)}"
 
 
 CLINIC_DETAILS_CACHE_KEY = "clinic-details"

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,7 +52,8 @@ class Reminder(models.Model):
         indexes = [models.Index(fields=["state", "due_at"], name="reminder_state_due")]
 
     def __str__(self):
-        return f"{self.channel} #{self.appointment_id} @ {self.appointment_starts_at:%Y-%m-%d %H:%M} ({self.state})"
+        starts = timezone.localtime(self.appointment_starts_at)
+        return f"{self.channel} #{self.appointment_id} @ {starts:%Y-%m-%d %H:%M} ({self.state})"
 
 
 class ReminderConsent(models.Model):

@@ -4,9 +4,40 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from medly.text import fold_for_search
+
+
+class SpecialtyQuerySet(models.QuerySet):
+    """Keeps ``search_name`` in step on the bulk paths that skip save()."""
+
+    def update(self, **fields):
+        if "name" in fields and "search_name" not in fields:
+            if not isinstance(fields["name"], str):
+                raise TypeError("Specialty names are updated with plain text, so search_name can follow")
+            fields["search_name"] = fold_for_search(fields["name"])
+        return super().update(**fields)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for specialty in objs:
+            specialty.search_name = fold_for_search(specialty.name)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "name" in fields:
+            for specialty in objs:
+                specialty.search_name = fold_for_search(specialty.name)
+            fields = [*fields, "search_name"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
 
 class Specialty(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    # The name accent- and case-folded ("cardiologia"), written only from ``name`` (save() and the queryset).
+    search_name = models.CharField(max_length=100, editable=False, db_index=True, default="")
+
+    objects = SpecialtyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("specialty")
@@ -15,6 +46,13 @@ class Specialty(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold_for_search(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
 
 class SlotStatus(models.TextChoices):
@@ -45,7 +83,7 @@ class Slot(models.Model):
         indexes = [models.Index(fields=["status", "starts_at"], name="slot_status_start")]
 
     def __str__(self):
-        return f"{self.doctor_id} @ {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"{self.doctor_id} @ {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.status})"
 
     @property
     def is_open(self):
@@ -128,7 +166,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.starts_at:%Y-%m-%d %H:%M} ({self.status})"
+        return f"#{self.pk} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.status})"
 
     @property
     def is_live(self):

@@ -232,3 +232,8 @@ def may_download_calendar(user, appointment):
 
 def may_have_calendar_feed(user):
     return user.is_authenticated and user.role == Role.DOCTOR and hasattr(user, "doctor_profile")
+
+
+def may_edit_public_profile(user):
+    """A doctor edits their own public profile (bio, photo, fee, languages); admins do it in Django admin."""
+    return user.is_authenticated and user.role == Role.DOCTOR and user.is_active

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,8 +32,27 @@ def _next_free_slot_subquery(now):
     )
 
 
+MAX_SEARCH_WORDS = 6
+
+
+def _starts_a_word(field, word):
+    """``word`` begins a word of the folded ``field``: a prefix match on the column, or after a space."""
+    return Q(**{f"{field}__startswith": word}) | Q(**{f"{field}__contains": f" {word}"})
+
+
+def _matches_word(word):
+    """A doctor whose name (or email) or one of whose specialties has a word starting with ``word``."""
+    specialty = Exists(
+        DoctorProfile.specialties.through.objects.filter(doctorprofile_id=OuterRef("doctor_profile")).filter(
+            _starts_a_word("specialty__search_name", word)
+        )
+    )
+    return _starts_a_word("search_text", word) | Q(specialty)
+
+
 def directory(*, query="", specialty_id=None):
-    """Active doctors matching the name search and specialty, each with specialties and next free slot."""
+    """Active doctors matching every word of ``query`` (in their name or a specialty's name, accents
+    and case ignored) and the specialty, each with profile, specialties and next free slot."""
     now = timezone.now()
     doctors = (
         User.objects.filter(role=Role.DOCTOR, is_active=True, doctor_profile__isnull=False)
@@ -42,11 +61,38 @@ def directory(*, query="", specialty_id=None):
         .annotate(next_free_slot=_next_free_slot_subquery(now))
         .order_by("last_name", "first_name", "pk")
     )
-    for word in fold_for_search(query).split():
-        doctors = doctors.filter(search_text__contains=word)
+    for word in fold_for_search(query).split()[:MAX_SEARCH_WORDS]:
+        doctors = doctors.filter(_matches_word(word))
     if specialty_id:
-        doctors = doctors.filter(doctor_profile__specialties__id=specialty_id)
+        doctors = doctors.filter(
+            Exists(
+                DoctorProfile.specialties.through.objects.filter(
+                    doctorprofile_id=OuterRef("doctor_profile"), specialty_id=specialty_id
+                )
+            )
+        )
     return doctors
+
+
+def doctor_photo_name(doctor_id):
+    """The stored photo of an active doctor, or "" (no such doctor, or no photo)."""
+    return (
+        DoctorProfile.objects.filter(user_id=doctor_id, user__role=Role.DOCTOR, user__is_active=True)
+        .values_list("photo", flat=True)
+        .first()
+        or ""
+    )
+
+
+def photo_storage():
+    return DoctorProfile._meta.get_field("photo").storage
+
+
+def own_doctor_profile(doctor):
+    profile = DoctorProfile.objects.filter(user=doctor).select_related("user").first()
+    if profile is None:
+        raise Http404
+    return profile
 
 
 def doctor_or_404(doctor_id):

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from scheduling import doctor_views, views
+from scheduling import doctor_views, profile_views, views
 
 app_name = "scheduling"
 
 urlpatterns = [
     path("doctors/", views.doctor_directory, name="directory"),
     path("doctors/<int:doctor_id>/", views.doctor_detail, name="doctor"),
+    path("doctors/<int:doctor_id>/photo/", profile_views.doctor_photo, name="doctor_photo"),
+    path("doctors/me/profile/", profile_views.my_public_profile, name="my_public_profile"),
     path("slots/<int:slot_id>/book/", views.book, name="book"),
     path("slots/<int:slot_id>/book-for-patient/", views.book_for_patient, name="book_for_patient"),
     path("appointments/", views.appointments, name="appointments"),

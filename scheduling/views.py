@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,17 +34,20 @@ def doctor_directory(request):
         request.GET.get("page")
     )
     booking_for_others = permissions.may_book_for_others(request.user)
-    return render(
-        request,
-        "scheduling/directory.html",
-        {
-            "page": page,
-            "for_patient": parse_id(request.GET.get("for_patient")) if booking_for_others else None,
-            "query": query,
-            "specialty_id": specialty_id,
-            "specialties": Specialty.objects.all(),
-        },
-    )
+    context = {
+        "page": page,
+        "for_patient": parse_id(request.GET.get("for_patient")) if booking_for_others else None,
+        "query": query,
+        "specialty_id": specialty_id,
+    }
+    # Search-as-you-type asks for the results alone; going back in history needs the whole page.
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "scheduling/_directory_results.html", context)
+    else:
+        response = render(request, "scheduling/directory.html", {**context, "specialties": Specialty.objects.all()})
+    # The same URL answers both: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET

@@ -106,6 +106,9 @@ ROUTES = {
     "calendar feed": ("get", "calendar_feed", lambda w: new_calendar_token(w.doctor), None),
     "new feed address": ("post", "new_calendar_feed", None, None),
     "revoke feed address": ("post", "revoke_calendar_feed", None, None),
+    "doctor photo": ("get", "doctor_photo", lambda w: w.doctor.pk, None),
+    "public profile page": ("get", "my_public_profile", None, None),
+    "save public profile": ("post", "my_public_profile", None, lambda w: {"bio": "Nueva semblanza"}),
 }
 
 #                      anonymous patient  other_pat. doctor  other_doc. reception admin
@@ -130,6 +133,10 @@ EXPECTED = {
     "calendar feed": ("ok", "ok", "ok", "ok", "ok", "ok", "ok"),
     "new feed address": ("login", 403, 403, "done", "done", 403, 403),
     "revoke feed address": ("login", 403, 403, "noop", "noop", 403, 403),
+    # No photo uploaded in this world: the public route answers 404 to everyone, never a login page.
+    "doctor photo": (404, 404, 404, 404, 404, 404, 404),
+    "public profile page": ("login", 403, 403, "ok", "ok", 403, 403),
+    "save public profile": ("login", 403, 403, "done", "done", 403, 403),
 }
 
 CASES = [
@@ -143,7 +150,7 @@ def fingerprint():
     return (
         sorted(Appointment.objects.values_list("pk", "status", "slot_id", "live_slot_id", "checked_in_at")),
         sorted(Slot.objects.values_list("pk", "status")),
-        sorted(DoctorProfile.objects.values_list("pk", "calendar_token")),
+        sorted(DoctorProfile.objects.values_list("pk", "calendar_token", "bio")),
     )
 
 

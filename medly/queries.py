@@ -1,0 +1,51 @@
+"""What the administrator's home shows of the clinic's machinery: one aggregate query per store of work."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from records.models import UNFINISHED_STATES, Operation
+from reminders.models import Reminder, ReminderState
+
+MAIL_TASK_PATH = "medly.mail.send_email"
+# An unfinished cross-store operation untouched this long is stuck: reconcile runs every minute.
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def operational_state(*, now=None):
+    """Counts of what needs a person: operations needing attention or stuck, reminders that failed
+    or were skipped, mail given up on, and any other background task that failed. Three queries."""
+    now = now or timezone.now()
+    unfinished = Q(state__in=UNFINISHED_STATES)
+    operations = Operation.objects.aggregate(
+        attention=Count("pk", filter=unfinished & Q(needs_attention=True)),
+        stuck=Count("pk", filter=unfinished & Q(needs_attention=False, updated_at__lt=now - STUCK_AFTER)),
+    )
+    reminders = Reminder.objects.aggregate(
+        failed=Count("pk", filter=Q(state=ReminderState.FAILED)),
+        skipped=Count("pk", filter=Q(state=ReminderState.SKIPPED)),
+    )
+    failed_tasks = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).aggregate(
+        mail=Count("pk", filter=Q(task_path=MAIL_TASK_PATH)),
+        other=Count("pk", filter=~Q(task_path=MAIL_TASK_PATH)),
+    )
+    needing_a_person = (
+        operations["attention"]
+        + operations["stuck"]
+        + reminders["failed"]
+        + failed_tasks["mail"]
+        + failed_tasks["other"]
+    )
+    return {
+        "needing_a_person": needing_a_person,
+        "operations_attention": operations["attention"],
+        "operations_stuck": operations["stuck"],
+        "reminders_failed": reminders["failed"],
+        "reminders_skipped": reminders["skipped"],
+        "mail_failed": failed_tasks["mail"],
+        "tasks_failed": failed_tasks["other"],
+        "mail_task_path": MAIL_TASK_PATH,
+    }
