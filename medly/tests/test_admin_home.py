@@ -17,8 +17,9 @@ from scheduling.tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db
 
-# The user (sessions live in the cache), then one aggregate each for operations, reminders and task results.
-ADMIN_HOME_QUERIES = 4
+# The user (sessions live in the cache), the second factor's device, then one aggregate each for
+# operations, reminders and task results.
+ADMIN_HOME_QUERIES = 5
 
 
 def operation(*, state=OperationState.PREPARED, needs_attention=False, age=timedelta(0)):
