@@ -1,5 +1,6 @@
 """The first history's form (historia clínica, NOM-004-SSA3-2012 6.1) and its addendum form."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django import forms
@@ -63,6 +64,25 @@ GYNECO_FIELDS = (
 )
 
 
+@dataclass
+class Section:
+    """One part of the history: its fields on the form, or its answers (label, value) on the record."""
+
+    key: str
+    title: str
+    items: list
+
+    @property
+    def compact(self):
+        """Short answers (numbers, dates) that sit side by side."""
+        return self.key in ("gyneco_obstetric", "vitals")
+
+    @property
+    def single(self):
+        """One question, which the section's title already asks."""
+        return self.key in ("current_illness", "family", "systems_review", "physical_exam")
+
+
 class HistoryForm(forms.Form):
     """Every section of the first history; the gyneco-obstetric one only when ``gyneco_obstetric`` is true."""
 
@@ -120,21 +140,23 @@ class HistoryForm(forms.Form):
 
     @property
     def sections(self):
-        """(title, bound fields) in the order of NOM-004 6.1, for the template."""
+        """[Section] in the order of NOM-004 6.1, for the template."""
         sections = [
-            (_("Current illness"), self._bound(["current_illness"])),
-            (_("Family history"), self._bound(["family"])),
-            (_("Personal pathological history"), self._bound(HISTORY_SECTIONS["pathological"])),
-            (_("Personal non-pathological history"), self._bound(HISTORY_SECTIONS["non_pathological"])),
+            Section("current_illness", _("Current illness"), self._bound(["current_illness"])),
+            Section("family", _("Family history"), self._bound(["family"])),
+            Section("pathological", _("Personal pathological history"), self._bound(HISTORY_SECTIONS["pathological"])),
+            Section(
+                "non_pathological",
+                _("Personal non-pathological history"),
+                self._bound(HISTORY_SECTIONS["non_pathological"]),
+            ),
         ]
         if self.gyneco_obstetric:
-            sections.append((_("Gyneco-obstetric history"), self._bound(GYNECO_FIELDS)))
+            sections.append(Section("gyneco_obstetric", _("Gyneco-obstetric history"), self._bound(GYNECO_FIELDS)))
         sections += [
-            (_("Review of systems"), self._bound(["systems_review"])),
-            (
-                _("Physical examination"),
-                self._bound([name for name, *_rest in FIRST_HISTORY_VITALS] + ["physical_exam"]),
-            ),
+            Section("systems_review", _("Review of systems"), self._bound(["systems_review"])),
+            Section("vitals", _("Vital signs"), self._bound([name for name, *_rest in FIRST_HISTORY_VITALS])),
+            Section("physical_exam", _("Physical examination"), self._bound(["physical_exam"])),
         ]
         return sections
 
@@ -198,7 +220,7 @@ def _shown(value):
 
 
 def history_display(history):
-    """A stored history as ready-to-render sections: [(title, [(label, value)])], empty answers left out.
+    """A stored history as ready-to-render sections, their items (label, value), empty answers left out.
 
     Labels are the form's own, so the page and the form always say the same thing.
     """
@@ -223,11 +245,14 @@ def history_display(history):
     if vitals.get("bmi") is not None:
         shown_vitals.append((_("BMI"), f"{vitals['bmi']:g} kg/m²"))
     sections = []
-    for title, fields in form.sections:
-        rows = [
-            (field.label, _shown(answers[field.name])) for field in fields if answers.get(field.name) not in (None, "")
-        ]
-        if any(field.name == "physical_exam" for field in fields):
-            rows = shown_vitals + rows
-        sections.append((title, rows))
+    for section in form.sections:
+        if section.key == "vitals":
+            rows = shown_vitals
+        else:
+            rows = [
+                (field.label, _shown(answers[field.name]))
+                for field in section.items
+                if answers.get(field.name) not in (None, "")
+            ]
+        sections.append(Section(section.key, section.title, rows))
     return sections

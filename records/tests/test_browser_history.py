@@ -43,9 +43,10 @@ ADDENDUM_REASON = "Family history completed"
 ADDENDUM_TEXT = "Maternal grandmother with breast cancer at 60."
 
 
-def labels(form, language):
+def labels(make_form, language):
+    """The labels of the form ``make_form()`` builds, as the page shows them in ``language``."""
     with translation.override(language):
-        return {name: str(field.label) for name, field in form.fields.items()}
+        return {name: str(field.label) for name, field in make_form().fields.items()}
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_a_doctor_fills_in_the_history_once_and_adds_an_addendum(request, langua
     expect(page.get_by_role("heading", level=1)).to_have_text(text("Clinical history", language))
     expect(page.get_by_role("group", name=text("Gyneco-obstetric history", language))).to_be_visible()
     check_page(page, f"history-form-{language}-{size}")
-    field_labels = labels(HistoryForm(gyneco_obstetric=True), language)
+    field_labels = labels(lambda: HistoryForm(gyneco_obstetric=True), language)
     # First without the physical exam: the page says what is missing and keeps the rest.
     for name, value in ANSWERS.items():
         if name != "physical_exam":
@@ -92,7 +93,7 @@ def test_a_doctor_fills_in_the_history_once_and_adds_an_addendum(request, langua
     expect(history).to_contain_text(doctor.get_full_name())
     check_page(page, f"history-record-filled-{language}-{size}")
 
-    addendum_labels = labels(HistoryAddendumForm(), language)
+    addendum_labels = labels(HistoryAddendumForm, language)
     history.get_by_text(text("Add an addendum to the clinical history", language)).click()
     history.get_by_label(label_pattern(addendum_labels["reason"]), exact=True).fill(ADDENDUM_REASON)
     history.get_by_label(label_pattern(addendum_labels["text"]), exact=True).fill(ADDENDUM_TEXT)
