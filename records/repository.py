@@ -500,14 +500,17 @@ def insert_history(*, history_id, document):
 
     Raises HistoryExists when the patient already has another history (filled by someone else).
     """
-    document = {**document, "_id": _object_id(history_id), "addenda": []}
+    if not isinstance(history_id, str) or not ObjectId.is_valid(history_id):
+        raise InvalidRecord(f"{history_id!r} is not a history id")
+    # The form's id is kept beside the document's own _id: a forged one can only ever match this patient's.
+    document = {**document, "fill_id": history_id, "addenda": []}
     validate_history(document)
     with _translate_errors():
         try:
             _histories().insert_one(document)
         except DuplicateKeyError:
-            existing = _histories().find_one({"patient_id": document["patient_id"]}, {"_id": 1})
-            if existing is not None and str(existing["_id"]) == history_id:
+            existing = _histories().find_one({"patient_id": document["patient_id"]}, {"fill_id": 1})
+            if existing is not None and existing.get("fill_id") == history_id:
                 return False
             raise HistoryExists() from None
     return True

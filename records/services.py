@@ -132,7 +132,7 @@ def fill_history(*, doctor, patient_id, history_id, history, ip_address=None):
     """
     existing = repository.get_history(patient_id=patient_id)
     if existing is not None:
-        if existing["id"] == history_id:
+        if existing.get("fill_id") == history_id:
             return False
         raise HistoryExists()
     intent = _audit_intent(

@@ -39,7 +39,7 @@ def test_it_fills_the_history_once_with_its_author_and_time_and_shows_it_above_t
     assert response.status_code == 302
     assert response["Location"] == f"{record_url(appointment.patient_id)}#history"
     history = repository.get_history(patient_id=appointment.patient_id)
-    assert history["id"] == history_id
+    assert history["fill_id"] == history_id
     assert history["author"] == {"id": appointment.doctor.pk, "name": appointment.doctor.get_full_name()}
     assert history["created_at"] is not None
     assert history["family"] == HISTORY_FORM["family"]
@@ -248,3 +248,17 @@ def test_the_repository_refuses_a_history_of_the_wrong_shape(change):
 def test_the_unique_patient_index_is_one_of_the_indexes_migrate_creates():
     assert ("patient_id_unique", [("patient_id", 1)], True) in repository.INDEXES["histories"]
     assert "histories.patient_id_unique" not in repository.missing_indexes()
+
+
+def test_a_form_id_copied_from_another_patients_history_still_fills_this_patients_own():
+    other = appointment_with_record()
+    client = doctor_client(other)
+    used_id = repository.new_history_id()
+    client.post(history_url(other.patient_id), history_form(history_id=used_id))
+    appointment = appointment_with_record(slot__doctor=other.doctor)
+
+    response = client.post(history_url(appointment.patient_id), history_form(history_id=used_id))
+
+    assert response.status_code == 302
+    assert repository.get_history(patient_id=appointment.patient_id)["fill_id"] == used_id
+    assert repository.get_history(patient_id=other.patient_id)["fill_id"] == used_id
