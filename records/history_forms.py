@@ -1,5 +1,6 @@
 """The first history's form (historia clínica, NOM-004-SSA3-2012 6.1) and its addendum form."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +24,7 @@ SECTION_TEXT_LIMIT = 2000
 # The vital signs NOM-004 6.1 asks of the first history, required, as the consultation form takes them.
 FIRST_HISTORY_VITALS = [vital for vital in VITALS if vital[0] in HISTORY_VITALS]
 EARLIEST_DATE = date(1900, 1, 1)
+HISTORY_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
 def _text(label, *, rows=2, max_length=SECTION_TEXT_LIMIT, required=False, help_text=""):
@@ -87,7 +89,7 @@ class HistoryForm(forms.Form):
     """Every section of the first history; the gyneco-obstetric one only when ``gyneco_obstetric`` is true."""
 
     # Chosen when the page is drawn, so a second submit of the same form fills nothing twice.
-    history_id = forms.RegexField(regex=r"^[0-9a-f]{24}$", required=False, widget=forms.HiddenInput)
+    history_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     current_illness = _text(_("Current illness"), rows=4, max_length=10_000, required=True)
     family = _text(
         _("Family history"),
@@ -159,6 +161,11 @@ class HistoryForm(forms.Form):
             Section("physical_exam", _("Physical examination"), self._bound(["physical_exam"])),
         ]
         return sections
+
+    def clean_history_id(self):
+        # Not something the doctor typed: a damaged one is replaced by a fresh id rather than shown as an error.
+        history_id = self.cleaned_data["history_id"]
+        return history_id if HISTORY_ID.match(history_id) else ""
 
     def clean(self):
         cleaned = super().clean()

@@ -262,3 +262,12 @@ def test_a_form_id_copied_from_another_patients_history_still_fills_this_patient
     assert response.status_code == 302
     assert repository.get_history(patient_id=appointment.patient_id)["fill_id"] == used_id
     assert repository.get_history(patient_id=other.patient_id)["fill_id"] == used_id
+
+
+def test_a_damaged_form_id_is_replaced_rather_than_shown_to_the_doctor_as_an_error():
+    appointment = appointment_with_record()
+
+    response = doctor_client(appointment).post(history_url(appointment.patient_id), history_form(history_id="x" * 50))
+
+    assert response.status_code == 302
+    assert len(repository.get_history(patient_id=appointment.patient_id)["fill_id"]) == 24
