@@ -39,3 +39,11 @@ class RecordChanged(Exception):
     def __init__(self, current):
         super().__init__(f"the record is at version {current.get('version')}")
         self.current = current
+
+
+class HistoryExists(Exception):
+    """The patient's first history is already filled: it is never filled again, only amended by addenda."""
+
+
+class HistoryNotFilled(Exception):
+    """An addendum to a first history that does not exist yet."""

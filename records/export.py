@@ -46,6 +46,7 @@ class PatientCopy:
     waitlist_offers: list = field(default_factory=list)
     accesses: list = field(default_factory=list)
     generated_at: datetime = field(default_factory=timezone.now)
+    history: dict | None = None
 
 
 def patient_copy(patient, *, scope):
@@ -65,6 +66,7 @@ def patient_copy(patient, *, scope):
         encounters=encounters,
         appointments=appointments if scope == Scope.PATIENT else [],
         visit_starts={appointment.pk: appointment.starts_at for appointment in appointments},
+        history=repository.get_history(patient_id=patient.pk),
     )
     if scope == Scope.PATIENT:
         copy.privacy_consents = list(PrivacyConsent.objects.filter(user=patient).order_by("accepted_at", "pk"))
@@ -88,6 +90,18 @@ def _when(value):
     return value
 
 
+def _addenda(document):
+    return [
+        {
+            "author": addendum.get("author_name", ""),
+            "written_at": _when(addendum.get("created_at")),
+            "reason": addendum.get("reason", ""),
+            "text": addendum.get("text", ""),
+        }
+        for addendum in document.get("addenda", [])
+    ]
+
+
 def _encounter(document, visit_starts):
     return {
         "id": document["id"],
@@ -105,15 +119,23 @@ def _encounter(document, visit_starts):
         },
         "vitals": {name: value for name, value in (document.get("vitals") or {}).items() if value is not None},
         "prescription": document.get("prescription", []),
-        "addenda": [
-            {
-                "author": addendum.get("author_name", ""),
-                "written_at": _when(addendum.get("created_at")),
-                "reason": addendum.get("reason", ""),
-                "text": addendum.get("text", ""),
-            }
-            for addendum in document.get("addenda", [])
-        ],
+        "addenda": _addenda(document),
+    }
+
+
+def _history(document):
+    """The first history (NOM-004 6.1) as stored, with its author and addenda; None while not filled in."""
+    if document is None:
+        return None
+    return {
+        "id": document["id"],
+        "written_at": _when(document.get("created_at")),
+        "author": (document.get("author") or {}).get("name", ""),
+        **{name: document.get(name) for name in repository.HISTORY_TEXTS},
+        **{section: dict(document.get(section) or {}) for section in repository.HISTORY_SECTIONS},
+        "gyneco_obstetric": document.get("gyneco_obstetric"),
+        "vitals": {name: value for name, value in (document.get("vitals") or {}).items() if value is not None},
+        "addenda": _addenda(document),
     }
 
 
@@ -146,6 +168,7 @@ def as_data(copy):
         "clinical_record": {
             "blood_type": copy.record.get("blood_type") or "",
             "allergies": list(copy.record.get("allergies", [])),
+            "history": _history(copy.history),
             "encounters": [_encounter(document, copy.visit_starts) for document in copy.encounters],
         },
     }

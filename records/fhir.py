@@ -3,7 +3,8 @@
 Resources: Patient, AllergyIntolerance (one per recorded allergy), and per final encounter an
 Encounter, its vital signs as Observations (LOINC codes, UCUM units), its diagnosis as a
 Condition (CIE-10 = ICD-10 when a code was given) and each prescription line as a
-MedicationRequest. Pending encounters (not yet signed into the records store) are left out.
+MedicationRequest; the first history's vital signs as Observations of their own (its text is
+in the JSON export only). Pending encounters (not yet signed into the records store) are left out.
 Ids and fullUrls are derived from Medly's own ids, so the same data always gives the same Bundle.
 """
 
@@ -64,6 +65,12 @@ class _BundleBuilder:
         self.add(self.patient())
         for number, allergy in enumerate(self.copy.record.get("allergies", []), start=1):
             self.add(self.allergy(number, allergy))
+        history = self.copy.history
+        if history:
+            # The first history's physical exam (NOM-004 6.1): its vital signs, taken when it was written.
+            self.add_vital_signs(
+                history.get("vitals"), id_prefix=f"history-{history['id']}", taken_at=history["created_at"]
+            )
         for document in self.copy.encounters:
             if document.get("state") == "final":
                 self.add_encounter(document)
@@ -125,6 +132,25 @@ class _BundleBuilder:
             "patient": {"reference": self.patient_url},
         }
 
+    def add_vital_signs(self, vitals, *, id_prefix, taken_at, encounter=None):
+        for name, value in (vitals or {}).items():
+            if value is None or name not in VITAL_SIGNS:
+                continue
+            code, display, unit = VITAL_SIGNS[name]
+            self.add(
+                {
+                    "resourceType": "Observation",
+                    "id": f"{id_prefix}-{name.replace('_', '-')}",
+                    "status": "final",
+                    "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
+                    "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
+                    "subject": {"reference": self.patient_url},
+                    "encounter": encounter,
+                    "effectiveDateTime": _when(taken_at),
+                    "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
+                }
+            )
+
     def add_encounter(self, document):
         encounter_id = document["id"]
         visit_start = self.copy.visit_starts.get(document.get("appointment_id")) or document.get("created_at")
@@ -156,23 +182,9 @@ class _BundleBuilder:
             }
         )
         self.add(condition)
-        for name, value in (document.get("vitals") or {}).items():
-            if value is None or name not in VITAL_SIGNS:
-                continue
-            code, display, unit = VITAL_SIGNS[name]
-            self.add(
-                {
-                    "resourceType": "Observation",
-                    "id": f"{encounter_id}-{name.replace('_', '-')}",
-                    "status": "final",
-                    "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs"}]}],
-                    "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
-                    "subject": {"reference": self.patient_url},
-                    "encounter": {"reference": encounter_url},
-                    "effectiveDateTime": _when(visit_start),
-                    "valueQuantity": {"value": value, "unit": unit, "system": UCUM, "code": unit},
-                }
-            )
+        self.add_vital_signs(
+            document.get("vitals"), id_prefix=encounter_id, taken_at=visit_start, encounter={"reference": encounter_url}
+        )
         for number, line in enumerate(document.get("prescription", []), start=1):
             medication = " ".join(part for part in (line.get("drug", ""), line.get("presentation", "")) if part)
             self.add(

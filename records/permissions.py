@@ -75,6 +75,14 @@ def may_add_addendum(user, patient_id):
     return may_edit_record(user, patient_id)
 
 
+def may_write_history(user, patient_id):
+    """Fill the first history (NOM-004 6.1) once, then amend it by addenda: doctors with current access.
+
+    Reading it follows may_read_record: reception never sees it.
+    """
+    return may_edit_record(user, patient_id)
+
+
 def may_open_consultation(user, appointment):
     """The appointment's own doctor, once it starts within RECORD_ACCESS_DAYS_AHEAD days.
 

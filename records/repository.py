@@ -8,6 +8,7 @@ cannot serve now: an outage, an election, a write not yet on a majority) or
 """
 
 import os
+import re
 import threading
 from contextlib import contextmanager
 from enum import IntEnum
@@ -35,7 +36,7 @@ from pymongo.errors import (
 from pymongo.uri_parser import split_options
 
 from medly.outages import StoreUnavailable
-from records.exceptions import RecordChanged
+from records.exceptions import HistoryExists, RecordChanged
 
 BLOOD_TYPES = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
@@ -113,6 +114,10 @@ def _records():
 
 def _encounters():
     return _database()["encounters"]
+
+
+def _histories():
+    return _database()["histories"]
 
 
 def new_encounter_id():
@@ -201,6 +206,8 @@ INDEXES = {
         ("appointment_id_unique", [("appointment_id", ASCENDING)], True),
         ("patient_created_at", [("patient_id", ASCENDING), ("created_at", DESCENDING)], False),
     ),
+    # One first history per patient (NOM-004 6.1): a second fill is refused by the store itself.
+    "histories": (("patient_id_unique", [("patient_id", ASCENDING)], True),),
 }
 
 
@@ -538,6 +545,119 @@ def set_addendum_link(*, encounter_id, addendum_id, chain):
         _encounters().update_one(
             {"_id": _object_id(encounter_id), "addenda.id": addendum_id}, {"$set": {"addenda.$.chain": chain}}
         )
+
+
+# --- the first history (historia clínica, NOM-004 6.1) ---------------------------
+
+HISTORY_SECTIONS = {
+    "pathological": ("chronic_illnesses", "surgeries", "hospitalisations", "transfusions", "trauma"),
+    "non_pathological": (
+        "tobacco",
+        "alcohol",
+        "other_substances",
+        "diet",
+        "physical_activity",
+        "housing",
+        "immunisations",
+    ),
+}
+HISTORY_TEXTS = ("family", "current_illness", "systems_review", "physical_exam")
+GYNECO_TEXTS = ("cycles", "contraception")
+GYNECO_COUNTS = ("menarche_age", "pregnancies", "births", "caesareans", "abortions")
+GYNECO_DATES = ("last_menstrual_period", "last_pap_smear", "last_mammography")
+HISTORY_VITALS = ("temperature_c", "systolic", "diastolic", "heart_rate", "respiratory_rate", "weight_kg", "height_cm")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _check_count(name, value):
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 99):
+        raise InvalidRecord(f"{name} must be a whole number from 0 to 99, or null")
+
+
+def validate_history(document):
+    """Refuse a first history that does not have the shape the record pages and the export read."""
+    if not isinstance(document.get("patient_id"), int) or document["patient_id"] <= 0:
+        raise InvalidRecord("patient_id must be a positive integer")
+    author = document.get("author")
+    if not isinstance(author, dict) or not isinstance(author.get("id"), int) or not isinstance(author.get("name"), str):
+        raise InvalidRecord("author must be {id, name}")
+    for key in HISTORY_TEXTS:
+        _check_text(key, document.get(key))
+    for section, keys in HISTORY_SECTIONS.items():
+        values = document.get(section)
+        if not isinstance(values, dict) or set(values) != set(keys):
+            raise InvalidRecord(f"{section} has exactly {', '.join(keys)}")
+        for key in keys:
+            _check_text(f"{section} {key}", values[key], 2000)
+    gyneco = document.get("gyneco_obstetric")
+    if gyneco is not None:
+        if not isinstance(gyneco, dict) or set(gyneco) != {*GYNECO_TEXTS, *GYNECO_COUNTS, *GYNECO_DATES}:
+            raise InvalidRecord("gyneco_obstetric is null or has exactly its fields")
+        for key in GYNECO_TEXTS:
+            _check_text(key, gyneco[key], 2000)
+        for key in GYNECO_COUNTS:
+            _check_count(key, gyneco[key])
+        for key in GYNECO_DATES:
+            if not isinstance(gyneco[key], str) or (gyneco[key] and not ISO_DATE.match(gyneco[key])):
+                raise InvalidRecord(f"{key} must be a YYYY-MM-DD date or empty")
+    vitals = document.get("vitals")
+    if not isinstance(vitals, dict) or not set(HISTORY_VITALS) <= set(vitals):
+        raise InvalidRecord(f"vitals must hold {', '.join(HISTORY_VITALS)}")
+    for name, value in vitals.items():
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise InvalidRecord(f"vital {name} must be a number")
+    if not isinstance(document.get("addenda"), list):
+        raise InvalidRecord("addenda must be a list")
+
+
+def new_history_id():
+    return str(ObjectId())
+
+
+def insert_history(*, history_id, document):
+    """Write the patient's first history once; True if written now, False if this very history was already there.
+
+    Raises HistoryExists when the patient already has another history (filled by someone else).
+    """
+    if not isinstance(history_id, str) or not ObjectId.is_valid(history_id):
+        raise InvalidRecord(f"{history_id!r} is not a history id")
+    # The form's id is kept beside the document's own _id: a forged one can only ever match this patient's.
+    document = {**document, "fill_id": history_id, "addenda": []}
+    validate_history(document)
+    with _translate_errors():
+        try:
+            _histories().insert_one(document)
+        except DuplicateKeyError:
+            existing = _histories().find_one({"patient_id": document["patient_id"]}, {"fill_id": 1})
+            if existing is not None and existing.get("fill_id") == history_id:
+                return False
+            raise HistoryExists() from None
+    return True
+
+
+def get_history(*, patient_id):
+    """The patient's first history with its addenda, or None while it has not been filled."""
+    with _translate_errors():
+        return _public(_histories().find_one({"patient_id": patient_id}))
+
+
+def add_history_addendum(*, patient_id, addendum_id, author_id, author_name, reason, text):
+    """Append an addendum to the history once (a repeated call with the same addendum_id changes nothing)."""
+    _check_text("reason", reason, 500, required=True)
+    _check_text("text", text, required=True)
+    addendum = {
+        "id": addendum_id,
+        "author_id": author_id,
+        "author_name": author_name,
+        "reason": reason,
+        "text": text,
+        "created_at": timezone.now(),
+    }
+    with _translate_errors():
+        result = _histories().update_one(
+            {"patient_id": patient_id, "addenda.id": {"$ne": addendum_id}}, {"$push": {"addenda": addendum}}
+        )
+    return result.modified_count == 1
 
 
 def _public(document):

@@ -15,16 +15,20 @@ from django.utils import timezone
 
 from medly.text import fold_for_search
 from records import audit, coordinator, permissions, repository
-from records.exceptions import RecordChanged, RecordNotReady
+from records.exceptions import HistoryExists, HistoryNotFilled, RecordChanged, RecordNotReady
 from records.models import Cie10Code
 from records.pharmacology import allergy_warnings
 
 __all__ = [
     "AddendumOutcome",
+    "HistoryExists",
+    "HistoryNotFilled",
     "RecordChanged",
     "RecordNotReady",
     "add_addendum",
+    "add_history_addendum",
     "allergy_warnings",
+    "fill_history",
     "load_cie10_codes",
     "update_blood_type_and_allergies",
 ]
@@ -159,3 +163,70 @@ def load_cie10_codes(*, entries, overwrite):
     with transaction.atomic(durable=True):
         Cie10Code.objects.bulk_create(rows, batch_size=CIE10_BATCH, **conflicts)
     return Cie10Code.objects.count()
+
+
+def fill_history(*, doctor, patient_id, history_id, history, ip_address=None):
+    """Write the patient's first history (NOM-004 6.1) once; False if this same history_id was already written.
+
+    ``history`` is the document's clinical content (records.history_forms.history_content); the
+    author and time are added here. Raises HistoryExists, writing nothing, if the patient already
+    has a history: it is never filled twice, only amended by addenda.
+    """
+    existing = repository.get_history(patient_id=patient_id)
+    if existing is not None:
+        if existing.get("fill_id") == history_id:
+            return False
+        raise HistoryExists()
+    intent = _audit_intent(
+        user=doctor, action=audit.HISTORY_FILL, patient_id=patient_id, ip_address=ip_address, history_id=history_id
+    )
+    document = {
+        **history,
+        "patient_id": patient_id,
+        "author": {"id": doctor.pk, "name": doctor.get_full_name()},
+        "created_at": timezone.now(),
+    }
+    try:
+        return repository.insert_history(history_id=history_id, document=document)
+    except HistoryExists:
+        _audit_not_written(intent, audit.HISTORY_FILL_NOT_WRITTEN, "another history was filled first")
+        raise
+    except Exception as exc:
+        _audit_not_written(intent, audit.HISTORY_FILL_NOT_WRITTEN, _describe(exc))
+        raise
+
+
+def add_history_addendum(*, doctor, patient_id, addendum_id, reason, text, ip_address=None):
+    """Append an addendum (author, time, reason, text) to the first history once; False if already added.
+
+    Raises HistoryNotFilled, writing nothing, while the patient has no history.
+    """
+    history = repository.get_history(patient_id=patient_id)
+    if history is None:
+        raise HistoryNotFilled()
+    if any(addendum.get("id") == addendum_id for addendum in history["addenda"]):
+        return False
+    intent = _audit_intent(
+        user=doctor,
+        action=audit.HISTORY_ADDENDUM,
+        patient_id=patient_id,
+        ip_address=ip_address,
+        reason=reason,
+        addendum_id=addendum_id,
+        **permissions.addendum_authors(addendum_author=doctor, note_author=history.get("author")),
+    )
+    try:
+        added = repository.add_history_addendum(
+            patient_id=patient_id,
+            addendum_id=addendum_id,
+            author_id=doctor.pk,
+            author_name=doctor.get_full_name(),
+            reason=reason,
+            text=text,
+        )
+    except Exception as exc:
+        _audit_not_written(intent, audit.HISTORY_ADDENDUM_NOT_WRITTEN, _describe(exc))
+        raise
+    if not added:
+        _audit_not_written(intent, audit.HISTORY_ADDENDUM_NOT_WRITTEN, "already added")
+    return added

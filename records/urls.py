@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import history_views, views
 
 app_name = "records"
 
@@ -20,6 +20,8 @@ urlpatterns = [
         views.prescription,
         name="prescription",
     ),
+    path("patients/<int:patient_id>/history/", history_views.history, name="history"),
+    path("patients/<int:patient_id>/history/addenda/", history_views.add_history_addendum, name="history_addendum"),
     path("me/record/", views.my_record, name="my_record"),
     path("me/export/", views.my_export, {"export_format": "json"}, name="my_export"),
     path("me/export/fhir/", views.my_export, {"export_format": "fhir"}, name="my_export_fhir"),

@@ -30,6 +30,7 @@ from records import (
 )
 from records.allergy_override import AllergyOverrideForm
 from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
+from records.history_forms import history_display, new_history_addendum_form
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
 from scheduling.exceptions import SchedulingError
@@ -60,7 +61,7 @@ def _audit_refusal(request, url_kwargs):
     )
 
 
-def _patient_allowed_by(rule, request, patient_id):
+def patient_allowed_by(rule, request, patient_id):
     """The patient named by the URL (404 if none), if ``rule(user, patient_id)`` allows it; else an audited 403."""
     patient = queries.patient_or_404(patient_id)
     if not rule(request.user, patient.pk):
@@ -374,7 +375,7 @@ def patient_list(request):
 @require_GET
 @login_required
 def patient_record(request, patient_id):
-    return _record_page(request, _patient_allowed_by(permissions.may_read_record, request, patient_id))
+    return _record_page(request, patient_allowed_by(permissions.may_read_record, request, patient_id))
 
 
 @require_GET
@@ -389,16 +390,19 @@ def _record_page(request, patient):
     total, encounters = repository.list_encounters(
         patient_id=patient.pk, offset=(page_number - 1) * ENCOUNTERS_PER_PAGE, limit=ENCOUNTERS_PER_PAGE
     )
+    history = repository.get_history(patient_id=patient.pk)
     audit.record(
         user=request.user,
         action=audit.RECORD_VIEW,
         patient_id=patient.pk,
         ip_address=audit.client_address(request),
         page=page_number,
+        history=history is not None,
     )
     pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
     # Before the loop below adds display-only fields to the encounters it checks.
     chain_status = integrity.verify_record(patient.pk, shown=encounters)
+    may_write_history = permissions.may_write_history(request.user, patient.pk)
     may_edit_record = permissions.may_edit_record(request.user, patient.pk)
     may_add_addendum = permissions.may_add_addendum(request.user, patient.pk)
     for encounter in encounters:
@@ -419,6 +423,10 @@ def _record_page(request, patient):
             "page_number": page_number,
             "pages": pages,
             "clinic": ClinicDetails.current(),
+            "history": permissions.name_note_authors(history) if history else None,
+            "history_sections": history_display(history) if history else None,
+            "may_write_history": may_write_history,
+            "history_addendum_form": new_history_addendum_form() if history and may_write_history else None,
             "may_edit_record": may_edit_record,
             "may_add_addendum": may_add_addendum,
             "export_links": _export_links(request.user, patient),
@@ -455,7 +463,7 @@ def _page_number(request):
 @require_POST
 @login_required
 def update_record(request, patient_id):
-    patient = _patient_allowed_by(permissions.may_edit_record, request, patient_id)
+    patient = patient_allowed_by(permissions.may_edit_record, request, patient_id)
     form = RecordForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -495,7 +503,7 @@ def update_record(request, patient_id):
 @require_POST
 @login_required
 def add_addendum(request, patient_id, encounter_id):
-    patient = _patient_allowed_by(permissions.may_add_addendum, request, patient_id)
+    patient = patient_allowed_by(permissions.may_add_addendum, request, patient_id)
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
     if encounter is None or encounter["state"] != "final":
         raise Http404
@@ -532,7 +540,7 @@ def add_addendum(request, patient_id, encounter_id):
 @require_GET
 @login_required
 def prescription(request, patient_id, encounter_id):
-    patient = _patient_allowed_by(permissions.may_read_record, request, patient_id)
+    patient = patient_allowed_by(permissions.may_read_record, request, patient_id)
     encounter = repository.get_encounter(encounter_id=encounter_id, patient_id=patient.pk)
     if encounter is None or encounter["state"] != "final":
         raise Http404
@@ -598,5 +606,5 @@ def my_export(request, export_format):
 @require_GET
 @login_required
 def patient_export(request, patient_id, export_format):
-    patient = _patient_allowed_by(permissions.may_export_record, request, patient_id)
+    patient = patient_allowed_by(permissions.may_export_record, request, patient_id)
     return _export(request, patient, export_format=export_format, scope=export.Scope.CLINICAL)

@@ -21,6 +21,7 @@ EXPECTED_CSP = (
 PERSONAL_PAGES = {
     "records:consultation",
     "records:patient_record",
+    "records:history",
     "records:my_record",
     "records:prescription",
     "records:patients",
@@ -104,6 +105,7 @@ def site():
         (doctor, "scheduling:availability", reverse("scheduling:availability")),
         (doctor, "records:consultation", reverse("records:consultation", args=[upcoming.pk])),
         (doctor, "records:patient_record", record),
+        (doctor, "records:history", reverse("records:history", args=[patient.pk])),
         (doctor, "records:prescription", prescription),
         (doctor, "records:patients", reverse("records:patients")),
         (reception, "home (signed in)", reverse("home")),

@@ -9,7 +9,12 @@ import pytest
 from conftest import ROOT, EmbeddedMongo, free_port
 from records import repository
 
-ALL_INDEXES = ["records.patient_id_unique", "encounters.appointment_id_unique", "encounters.patient_created_at"]
+ALL_INDEXES = [
+    "records.patient_id_unique",
+    "encounters.appointment_id_unique",
+    "encounters.patient_created_at",
+    "histories.patient_id_unique",
+]
 
 
 def migrate(tmp_path, mongo_uri):
@@ -47,6 +52,7 @@ def test_migrate_creates_the_indexes_on_an_empty_mongodb(tmp_path, empty_mongo):
     assert result.returncode == 0, result.stderr
     assert repository.missing_indexes() == []
     assert repository._database()["encounters"].index_information()["appointment_id_unique"]["unique"] is True
+    assert repository._database()["histories"].index_information()["patient_id_unique"]["unique"] is True
 
 
 def test_migrate_warns_and_finishes_when_mongodb_is_down(tmp_path):
