@@ -123,6 +123,7 @@ class DoctorProfileAdminForm(forms.ModelForm):
             "license_number",
             "degree_institution",
             "specialty_certificate",
+            "specialty_institution",
             "specialties",
             "consultation_fee",
             "languages",

@@ -29,7 +29,14 @@ from records import (
     services,
 )
 from records.allergy_override import AllergyOverrideForm
-from records.forms import AddendumForm, ConsultationForm, PrescriptionFormSet, RecordForm, consultation_payload
+from records.forms import (
+    OPTIONAL_LINE_FIELDS,
+    AddendumForm,
+    ConsultationForm,
+    PrescriptionFormSet,
+    RecordForm,
+    consultation_payload,
+)
 from records.history_forms import history_display, new_history_addendum_form
 from records.models import ClinicDetails
 from scheduling import services as scheduling_services
@@ -288,7 +295,9 @@ def error_summary(form, prescription):
         entries += [(field.auto_id, f"{field.label}: {error}") for error in field.errors]
     entries += [("prescription", error) for error in prescription.non_form_errors()]
     for number, line in enumerate(prescription, start=1):
-        empty = [field for field in line if not str(field.value() or "").strip()]
+        empty = [
+            field for field in line if field.name not in OPTIONAL_LINE_FIELDS and not str(field.value() or "").strip()
+        ]
         first = (empty or list(line))[0]
         prefix = _("Prescription line %(number)s") % {"number": number}
         entries += [(first.auto_id, f"{prefix}: {error}") for error in line.non_field_errors()]

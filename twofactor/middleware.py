@@ -29,6 +29,7 @@ ALWAYS_OPEN = {
     "otp_webauthn:credential-authentication-complete",
     "otp_webauthn:js-i18n-catalog",
 }
+STORE_FREE = {"livez", "healthz"}
 OPEN_TO_SET_UP = {
     "twofactor:authenticator",
     "otp_webauthn:credential-registration-begin",
@@ -48,6 +49,10 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        route = _route_name(request.path_info)
+        if route in STORE_FREE:
+            # Liveness and readiness answer without loading the session (Redis may be the store that is down).
+            return self.get_response(request)
         user = request.user
         held = user.is_authenticated and (
             policy.second_factor_required(user) or request.session.get(policy.PENDING_SESSION_KEY)
@@ -59,7 +64,6 @@ class SecondFactorMiddleware:
             # Their only factor was removed (by them elsewhere, or reset by an admin): nothing to pass.
             request.session.pop(policy.PENDING_SESSION_KEY, None)
             return self.get_response(request)
-        route = _route_name(request.path_info)
         if route in ALWAYS_OPEN or (route in OPEN_TO_SET_UP and not has_device):
             return self.get_response(request)
         if route and route.startswith("otp_webauthn:"):

@@ -6,7 +6,7 @@ from django.core import signing
 from records import audit, repository
 from records.models import AuditEvent, Operation
 from records.tests.helpers import appointment_with_record, consultation_payload, encounters_of
-from records.tests.view_helpers import allergy_override, consultation_form, consultation_url
+from records.tests.view_helpers import allergy_override, consultation_form, consultation_url, starting_today
 from scheduling.models import AppointmentStatus
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ LORATADINE = {
 
 @pytest.fixture
 def appointment():
-    return appointment_with_record()
+    return appointment_with_record(slot__starts_at=starting_today())
 
 
 @pytest.fixture
@@ -196,7 +196,7 @@ def test_a_tampered_token_is_refused(doctor, appointment):
 
 
 def test_a_token_for_another_appointment_does_not_apply(doctor, appointment):
-    other = appointment_with_record(slot__doctor=appointment.doctor)
+    other = appointment_with_record(slot__doctor=appointment.doctor, slot__starts_at=starting_today(minutes=30))
     other_page = warned(doctor, other, [AMOXICILLIN])
 
     response = doctor.post(

@@ -13,6 +13,7 @@ from records.models import Operation
 from records.tests.helpers import appointment_with_record
 from records.tests.view_helpers import (
     TWO_LINES,
+    allergy_override,
     closed_encounter,
     consultation_form,
     consultation_url,
@@ -200,7 +201,7 @@ def test_confirming_the_review_closes_with_what_was_reviewed(doctor_client, appo
     assert response.status_code == 302
     encounter = stored_encounter(appointment)
     assert encounter["diagnosis"] == "Acute pharyngitis"
-    assert encounter["prescription"] == TWO_LINES
+    assert encounter["prescription"] == [{**line, "presentation": ""} for line in TWO_LINES]
 
 
 def test_back_from_the_review_redraws_the_note_as_typed(doctor_client, appointment):
@@ -264,11 +265,16 @@ def test_an_allergy_confirmed_before_the_review_is_carried_to_the_signature(doct
     form = consultation_form(lines=[penicillin], review="1")
 
     warned = doctor_client.post(consultation_url(appointment), form).content.decode()
-    review = doctor_client.post(consultation_url(appointment), {**form, "confirm_allergy": "1"}).content.decode()
+    override = allergy_override(warned)
+    review = doctor_client.post(consultation_url(appointment), {**form, **override}).content.decode()
     carried = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', review))
     closed = doctor_client.post(consultation_url(appointment), {**carried, "confirm": "1"})
 
     assert "Allergy warning" in warned and "You are about to sign this note" not in warned
-    assert carried["confirm_allergy"] == "1"
+    assert "You are about to sign this note" in review
+    assert carried["allergy_override_token"] == override["allergy_override_token"]
+    assert carried["allergy_override_reason"] == override["allergy_override_reason"]
     assert closed.status_code == 302
-    assert stored_encounter(appointment)["prescription"] == [penicillin]
+    encounter = stored_encounter(appointment)
+    assert encounter["prescription"] == [{**penicillin, "presentation": ""}]
+    assert encounter["allergy_override"]["reason"] == override["allergy_override_reason"]

@@ -7,7 +7,13 @@ import pytest
 from accounts.tests.factories import AdminFactory
 from records.prescription_rules import RuleGroup, needs_special_form, printable, rule_group
 from records.tests.helpers import appointment_with_record
-from records.tests.view_helpers import closed_encounter, consultation_form, consultation_url, shown_messages
+from records.tests.view_helpers import (
+    closed_encounter,
+    consultation_form,
+    consultation_url,
+    shown_messages,
+    starting_today,
+)
 from scheduling.tests.factories import SpecialtyFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +88,7 @@ def line(drug, presentation="", route="oral"):
 
 @pytest.fixture
 def appointment():
-    appointment = appointment_with_record()
+    appointment = appointment_with_record(slot__starts_at=starting_today())
     profile = appointment.doctor.doctor_profile
     profile.license_number = "12345678"
     profile.degree_institution = "Universidad Autónoma de Yucatán"
@@ -179,7 +185,7 @@ def test_old_lines_without_a_presentation_still_print(client, appointment):
 
 
 def test_the_consultation_form_warns_of_fraccion_i_at_entry(client):
-    appointment = appointment_with_record()
+    appointment = appointment_with_record(slot__starts_at=starting_today())
     client.force_login(appointment.doctor)
     morphine = {"drug": "Morfina", "dose": "10 mg", "route": "oral", "frequency": "cada 4 horas", "duration": "3 días"}
 
@@ -194,7 +200,7 @@ def test_the_consultation_form_warns_of_fraccion_i_at_entry(client):
 
 
 def test_the_blank_consultation_form_explains_fraccion_i(client):
-    appointment = appointment_with_record()
+    appointment = appointment_with_record(slot__starts_at=starting_today())
     client.force_login(appointment.doctor)
 
     page = client.get(consultation_url(appointment)).content.decode()
