@@ -311,7 +311,8 @@ def test_a_doctor_closes_a_consultation_and_the_patient_reads_it_and_prints_the_
     # Every clinical read and write left an audit event.
     events = list(AuditEvent.objects.order_by("pk").values_list("action", "user_id", "patient_id", "encounter_id"))
     assert events == [
-        (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # the agenda shows the patient's allergies
+        (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # today's agenda shows the patient's allergies
+        (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # and the same day again, chosen by date
         (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # the consultation page shows allergies and blood type
         (audit.RECORD_VIEW, doctor.pk, patient.pk, ""),  # and again as the note to review before signing
         (audit.ENCOUNTER_CLOSE, doctor.pk, patient.pk, encounter["id"]),
