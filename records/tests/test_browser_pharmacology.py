@@ -15,7 +15,7 @@ from records.allergy_override import AllergyOverrideForm
 from records.forms import ConsultationForm, PrescriptionLineForm
 from records.models import ClinicDetails
 from records.tests.helpers import appointment_with_record
-from records.tests.view_helpers import closed_encounter
+from records.tests.view_helpers import closed_encounter, starting_today
 from scheduling.tests.factories import SpecialtyFactory
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,11 @@ def scene():
     profile.save()
     profile.specialties.add(SpecialtyFactory(name="Medicina Interna"))
     patient = PatientFactory(first_name="Lucía", last_name="Canul Pech")
-    return doctor, patient, appointment_with_record(slot__doctor=doctor, patient=patient)
+    return (
+        doctor,
+        patient,
+        appointment_with_record(slot__doctor=doctor, patient=patient, slot__starts_at=starting_today()),
+    )
 
 
 def start(page, user, language):
@@ -85,7 +89,7 @@ def test_a_doctor_overrides_a_class_warning_with_a_reason(page, phone_page, lang
     line = page.get_by_role("group", name=text("Line %(number)s", language, number=1), exact=True)
     for name, value in AMOXICILLIN.items():
         by_label(line, PrescriptionLineForm, name, language).fill(value)
-    page.get_by_role("button", name=text("Close the consultation", language), exact=True).click()
+    page.get_by_role("button", name=text("Review and sign", language), exact=True).click()
 
     warning = page.locator(".allergy-warnings")
     expect(warning).to_contain_text(text("Allergy warning", language))
@@ -104,7 +108,9 @@ def test_a_doctor_overrides_a_class_warning_with_a_reason(page, phone_page, lang
     reason_label = text(str(with_label.fields["allergy_override_reason"].label), language)
     warning.get_by_label(label_pattern(reason_label)).fill("Tolerated amoxicillin in 2024; rash only in childhood.")
     warning.get_by_label(label_pattern(text(str(with_label.fields["confirm_allergy"].label), language))).check()
-    page.get_by_role("button", name=text("Close the consultation", language), exact=True).click()
+    page.get_by_role("button", name=text("Review and sign", language), exact=True).click()
+    # The review carries the override to the signature.
+    page.get_by_role("button", name=text("Sign and close the consultation", language), exact=True).click()
 
     expect(page.get_by_role("article")).to_contain_text(text("Allergy warnings overridden", language))
     expect(page.get_by_role("article")).to_contain_text("Amoxicilina (cápsulas 500 mg)")
