@@ -158,6 +158,13 @@ def test_it_migrates_and_creates_the_indexes_before_handing_over_to_the_command(
     assert script.index("manage.py ensure_indexes") < script.index('exec "$@"')
 
 
+def test_it_loads_the_cie10_catalogue_once_before_serving():
+    # Without it every diagnosis code would be refused in a fresh container (the form checks the catalogue).
+    script = (ROOT / "bin" / "docker-entrypoint").read_text()
+    assert script.index("manage.py migrate --noinput") < script.index("manage.py load_cie10 --if-needed")
+    assert script.index("manage.py load_cie10 --if-needed") < script.index('exec "$@"')
+
+
 def test_it_collects_static_files_the_way_the_image_build_does(dockerfile, tmp_path):
     build_key = re.search(r"DEBUG=0 SECRET_KEY=(\S+) python manage.py collectstatic --noinput", dockerfile).group(1)
     env = {**os.environ, "DEBUG": "0", "SECRET_KEY": build_key, "STATIC_ROOT": str(tmp_path)}
