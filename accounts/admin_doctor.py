@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.shortcuts import redirect
@@ -15,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.exceptions import NotAllowed
-from accounts.forms import consultation_fee_field, spoken_languages_field
+from accounts.forms import check_new_password, consultation_fee_field, spoken_languages_field
 from accounts.models import DoctorProfile, User, UserManager
 from accounts.permissions import may_change_roles
 from records import audit
@@ -80,15 +79,7 @@ class DoctorCreationForm(forms.Form):
         elif first != second:
             self.add_error("password2", _("The two passwords differ."))
         else:
-            user = User(
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
-            try:
-                password_validation.validate_password(first, user)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+            check_new_password(self, "password1", first, cleaned)
         return cleaned
 
 

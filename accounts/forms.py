@@ -135,16 +135,21 @@ class RegistrationForm(PatientDetailsForm):
         if password1 and password2 and password1 != password2:
             self.add_error("password2", forms.ValidationError(_("The two passwords do not match."), code="mismatch"))
         elif password1:
-            candidate = User(
-                email=cleaned.get("email", ""),
-                first_name=cleaned.get("first_name", ""),
-                last_name=cleaned.get("last_name", ""),
-            )
-            try:
-                password_validation.validate_password(password1, candidate)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
+            check_new_password(self, "password1", password1, cleaned)
         return cleaned
+
+
+def check_new_password(form, field, password, cleaned):
+    """Django's password validators on ``password``, against the names and email being entered with it."""
+    candidate = User(
+        email=cleaned.get("email", ""),
+        first_name=cleaned.get("first_name", ""),
+        last_name=cleaned.get("last_name", ""),
+    )
+    try:
+        password_validation.validate_password(password, candidate)
+    except forms.ValidationError as error:
+        form.add_error(field, error)
 
 
 class ProfileForm(forms.Form):

@@ -6,17 +6,14 @@ address up and writes to each active account in its own language (``User.languag
 """
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import User, UserManager
+from accounts.notifications import set_password_url
 from medly.mail import queue_email
 from records.models import ClinicDetails
 
@@ -34,12 +31,6 @@ def send_password_reset(*, email):
         queue_email(to=[user.email], subject=subject, text=text, html=html)
 
 
-def reset_link(user):
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    path = reverse("accounts:password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
-    return f"{settings.SITE_URL}{path}"
-
-
 def render_password_reset(user):
     """(subject, text, html) of the reset email for ``user``, in their language."""
     clinic = ClinicDetails.current()
@@ -47,10 +38,10 @@ def render_password_reset(user):
         subject = _("Choose a new Medly password")
         context = {
             "user": user,
-            "reset_url": reset_link(user),
+            "reset_url": set_password_url(user),
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
             "clinic": clinic,
-            "clinic_address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
+            "clinic_address_lines": clinic.address_lines,
             "language": user.language,
             "subject": subject,
         }

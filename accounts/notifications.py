@@ -14,7 +14,8 @@ from records.models import ClinicDetails
 
 
 def set_password_url(user):
-    """The one-time link to the page where ``user`` chooses a password; it stops working once used."""
+    """The one-time link to the page where ``user`` chooses a password (a reset, or a first password);
+    it stops working once used. The one place Medly builds this link."""
     path = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -37,7 +38,7 @@ def send_set_password_invitation(user):
             "url": set_password_url(user),
             "login_url": f"{settings.SITE_URL}{reverse('accounts:login')}",
             "clinic": clinic,
-            "clinic_address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
+            "clinic_address_lines": clinic.address_lines,
             "language": user.language,
             "subject": subject,
         }
