@@ -23,8 +23,6 @@ ALWAYS_OPEN = {
     "twofactor:verify",
     "accounts:logout",
     "set_language",
-    "livez",
-    "healthz",
     "otp_webauthn:credential-authentication-begin",
     "otp_webauthn:credential-authentication-complete",
     "otp_webauthn:js-i18n-catalog",

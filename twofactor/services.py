@@ -57,9 +57,8 @@ def confirm_authenticator(*, request, code):
     from here on: the code just proved the device.
     """
     user, address = request.user, audit.client_address(request)
-    if not request.session.get(PENDING_KEY_SESSION_KEY):
-        raise NotAllowed()
     _refuse_if_too_many(user, address)
+    # Without a key in the session (another tab confirmed it) a new one is drawn: the code then cannot match.
     device = pending_authenticator(request=request)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     code = _normalised(code)

@@ -82,8 +82,6 @@ def authenticator(request):
             status = 429
         except WrongCode:
             form.add_error("code", _("That code is not right. Check the app's clock and enter its current code."))
-        except NotAllowed:
-            form.add_error(None, _("This set-up has expired. Please scan the new code below."))
         else:
             request.session[RECOVERY_CODES_SESSION_KEY] = codes
             messages.success(request, _("Your authenticator app is set up."))

@@ -291,3 +291,12 @@ def test_pages_of_people_without_a_second_factor_never_ask_for_devices(client):
         client.get("/")
     assert queries.captured_queries
     assert not [query["sql"] for query in queries.captured_queries if "otp" in query["sql"]]
+
+
+def test_the_security_page_reads_in_a_fixed_number_of_queries(client, django_assert_num_queries):
+    admin = AdminFactory()
+    client.force_login(admin)
+    client.get(SECURITY)
+    # The user, the device the session passed; then the authenticator, the passkeys, the recovery codes left.
+    with django_assert_num_queries(5):
+        assert client.get(SECURITY).status_code == 200
