@@ -10,7 +10,7 @@ from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory
 from desk.links import desk_day_url
 from scheduling.models import AppointmentStatus
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
-from scheduling.tests.helpers import local, starting_in
+from scheduling.tests.helpers import days_ahead, local, starting_in
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +99,10 @@ def test_the_picked_patient_is_marked(client, receptionist):
 
 
 def test_the_reminder_delivery_state_is_still_shown(client, receptionist):
-    AppointmentFactory(slot__starts_at=starting_in(hours=30))
+    # Noon two days ahead: its reminder (a day before) is still due whatever the time of day now.
+    appointment = AppointmentFactory(slot__starts_at=days_ahead(2, hour=12))
 
-    response = client.get(DESK_URL, {"date": (timezone.localdate() + timedelta(days=1)).isoformat()})
+    response = client.get(DESK_URL, {"date": timezone.localdate(appointment.starts_at).isoformat()})
 
     assert "due " in response.content.decode()
 
