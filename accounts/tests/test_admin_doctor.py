@@ -79,12 +79,13 @@ def test_an_admin_creates_a_doctor_in_one_page_and_the_doctor_gets_a_link_to_cho
 
 @pytest.mark.django_db
 def test_an_admin_may_set_the_password_instead(admin_client, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as queued:
+    with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(ADD_DOCTOR_URL, doctor_form(password_choice="set", password1=PASSWORD, password2=PASSWORD))
 
     doctor = User.objects.get(email="lucia.chable@example.test")
     assert doctor.check_password(PASSWORD)
-    assert queued == []
+    run_queued_tasks()
+    assert mail.outbox == []
 
 
 @pytest.mark.django_db
