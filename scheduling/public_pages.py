@@ -24,14 +24,6 @@ _SLOT_ID_STAND_IN = 987654321
 
 
 @dataclass(frozen=True)
-class SlotTime:
-    pk: int
-    time: str
-    url: str
-    label: str
-
-
-@dataclass(frozen=True)
 class DoctorPage:
     name: str
     profile_html: str
@@ -63,22 +55,33 @@ def render_doctor_page(doctor_id, *, slot_links, shown_after):
 
 
 def slot_times_by_day(days):
-    """[(day as text, [SlotTime])]: each day formatted once, each slot's URL without a URL resolver call."""
+    """[(day as text, [{pk, time, url, label}])] for the template, with as little work per slot as possible.
+
+    Each day and each distinct time of day is formatted once (slots repeat the same times day after
+    day), the label's wording is translated once, and URLs are filled in rather than reversed.
+    Dicts, not objects: the template engine tries a key lookup before an attribute.
+    """
     book_url = reverse("scheduling:book", args=[_SLOT_ID_STAND_IN])
     stand_in = str(_SLOT_ID_STAND_IN)
+    label = _("%(time)s, %(day)s")
+    zone = timezone.get_current_timezone()
+    time_texts = {}
     shown = []
     for day, slots in days:
         day_text = date_format(day, "DATE_FORMAT")
         times = []
         for slot in slots:
-            time_text = time_format(timezone.localtime(slot.starts_at), "TIME_FORMAT")
+            local_time = slot.starts_at.astimezone(zone).time()
+            time_text = time_texts.get(local_time)
+            if time_text is None:
+                time_text = time_texts[local_time] = time_format(local_time, "TIME_FORMAT")
             times.append(
-                SlotTime(
-                    pk=slot.pk,
-                    time=time_text,
-                    url=book_url.replace(stand_in, str(slot.pk)),
-                    label=_("%(time)s, %(day)s") % {"time": time_text, "day": day_text},
-                )
+                {
+                    "pk": slot.pk,
+                    "time": time_text,
+                    "url": book_url.replace(stand_in, str(slot.pk)),
+                    "label": label % {"time": time_text, "day": day_text},
+                }
             )
         shown.append((day_text, times))
     return shown

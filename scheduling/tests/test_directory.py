@@ -186,7 +186,7 @@ def test_the_doctor_page_shows_open_future_slots_grouped_by_day(client):
 
     response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
 
-    days = [(day, [slot.time for slot in times]) for day, times in response.context["days"]]
+    days = [(day, [slot["time"] for slot in times]) for day, times in response.context["days"]]
     today = timezone.localdate()
     assert days == [
         (date_format(today + timedelta(days=1), "DATE_FORMAT"), ["09:00", "09:30"]),
