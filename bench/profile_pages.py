@@ -6,8 +6,11 @@ Runs against a bench server's stores (not through HTTP): load its environment fi
     . /tmp/medly-bench-8101/env && .venv/bin/python bench/profile_pages.py --doctor-id 2
 
 For each page it times ``--repeat`` requests on a cache miss (the doctor's and the directory's
-versions replaced before each) and on a hit, prints the median milliseconds, and pyinstrument's
-call tree of the misses and of the hits (``--show-all`` for the whole tree).
+versions replaced before each) and on a hit, prints the median wall and CPU milliseconds (CPU
+time is the steadier figure on a busy machine), and pyinstrument's call tree of the misses and of
+the hits (``--show-all`` for the whole tree). Code without the page cache runs every request as
+a miss. The bench server's STATIC_ROOT is a temporary folder: collect the static files into one
+of your own first (``STATIC_ROOT=/tmp/x manage.py collectstatic``) and export it.
 Needs pyinstrument (requirements-dev.txt).
 """
 
@@ -43,18 +46,22 @@ def profile(client, path, *, doctor_id, miss, repeat, show_all):
 
     client.get(path)
     profiler = Profiler(interval=0.0002)
-    spent = []
+    spent, cpu = [], []
     for _ in range(repeat):
         if miss:
             invalidate(doctor_id)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         profiler.start()
         response = client.get(path)
         profiler.stop()
         spent.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"GET {path} answered {response.status_code}")
-    print(f"\n=== {path} {'miss' if miss else 'hit'}: median {statistics.median(spent):.2f} ms over {repeat} ===")
+    print(
+        f"\n=== {path} {'miss' if miss else 'hit'}: median {statistics.median(spent):.2f} ms, "
+        f"CPU {statistics.median(cpu):.2f} ms (this process, profiler included) over {repeat} ==="
+    )
     print(profiler.output_text(unicode=False, color=False, show_all=show_all, short_mode=not show_all))
 
 
