@@ -110,7 +110,7 @@ def measure(args, pages):
 
 
 def row(name, result):
-    ratio = result["ratio_to_login"]
+    ratio = result["ratio_to_login"] or 0.0
     return (
         f"{name:<14} {result['requests_per_s']:>8.1f} req/s  p50 {result['p50_ms']:>7.2f} ms  "
         f"p99 {result['p99_ms']:>7.2f} ms  non-2xx {result['non_2xx']:>4}  errors {result['errors']:>3}  "
@@ -136,6 +136,12 @@ def summary(rounds):
             f"< {GOAL_DOCTOR_P99_MS:.0f} ms"
         )
         lines.append("    goals: " + "; ".join(verdicts))
+        stalled = [name for name, result in pages.items() if result["requests"] == 0]
+        if stalled:
+            lines.append(
+                f"    WARNING: {', '.join(stalled)} got no answer for the whole run: the server stalled "
+                "(all workers restarting at once after max_requests?); run it again"
+            )
     return "\n".join(lines)
 
 
