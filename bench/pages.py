@@ -126,7 +126,7 @@ def summary(rounds):
         for name, result in pages.items():
             lines.append(f"    {row(name, result)}")
         verdicts = [
-            f"{name} {'meets' if result['ratio_to_login'] >= GOAL_RATIO else 'misses'} >= {GOAL_RATIO:.2f}"
+            f"{name} {'meets' if (result['ratio_to_login'] or 0) >= GOAL_RATIO else 'misses'} >= {GOAL_RATIO:.2f}"
             for name, result in pages.items()
             if name != "login"
         ]
