@@ -14,10 +14,12 @@ What it does:
    slots the issue measures); idempotent.
 2. Picks the doctor whose page lists the most open slots (or ``--doctor-id``) and checks every
    page answers 200 (which also warms the server's caches: a run measures the steady state).
-3. For each connection count, runs wrk on each page in turn: the login page (a template and a
-   CSRF token, no query: the floor), the directory, the directory with ``?q=``, the doctor page.
+3. For each connection count, ``--rounds`` times, runs wrk on each page in turn: the login page
+   (a template and a CSRF token, no query: the floor), the directory, the directory with ``?q=``,
+   the doctor page. Rounds interleave the pages, so a load swing on a shared machine hits them alike.
 4. Prints requests/s, p50/p99 latency, non-2xx answers and socket errors, and each page's ratio
-   to the login page's requests/s in the same round. ``--json FILE`` writes the same figures.
+   to the login page's requests/s in the same round; the summary gives the medians over the
+   rounds. ``--json FILE`` writes the summary and every round.
 
 The machine is usually shared: run it a couple of times and compare ratios, not absolute figures.
 Exit status: 0 done; 2 the run could not be set up.
@@ -26,6 +28,7 @@ Exit status: 0 done; 2 the run could not be set up.
 import argparse
 import json
 import re
+import statistics
 import sys
 import time
 import urllib.parse
@@ -46,6 +49,7 @@ def parse_args(argv=None):
     parser.add_argument("url", help="the running server, e.g. http://127.0.0.1:8101")
     parser.add_argument("--connections", type=int, nargs="+", default=[20], help="wrk connection counts (default 20)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page and round (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of all pages per connection count (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--query", default="card", help="the directory search measured (default 'card')")
     parser.add_argument("--doctor-id", type=int, help="the doctor page measured (default: the one with most slots)")
@@ -88,25 +92,47 @@ def pages_to_measure(session, args, doctor_id):
 
 
 def measure(args, pages):
-    rounds = []
+    """Per connection count, ``--rounds`` rounds of every page in turn, so a load swing on a shared
+    machine hits all pages alike; each page's figures are the medians over the rounds."""
+    measured = []
     for connections in args.connections:
-        results = {}
-        for name, path in pages.items():
-            try:
-                results[name] = run_wrk(
-                    args.url.rstrip("/") + path,
-                    connections=connections,
-                    duration_s=args.duration,
-                    threads=args.threads,
-                    headers={"Accept-Language": "en"},
-                )
-            except WrkError as error:
-                raise SetupError(str(error)) from error
-            floor = results["login"]["requests_per_s"]
-            results[name]["ratio_to_login"] = results[name]["requests_per_s"] / floor if floor else None
-            print(f"  {connections:>4} conn  {row(name, results[name])}", flush=True)
-        rounds.append({"connections": connections, "pages": results})
-    return rounds
+        runs = {name: [] for name in pages}
+        for round_number in range(1, args.rounds + 1):
+            for name, path in pages.items():
+                try:
+                    result = run_wrk(
+                        args.url.rstrip("/") + path,
+                        connections=connections,
+                        duration_s=args.duration,
+                        threads=args.threads,
+                        headers={"Accept-Language": "en"},
+                    )
+                except WrkError as error:
+                    raise SetupError(str(error)) from error
+                runs[name].append(result)
+            floor = runs["login"][-1]["requests_per_s"]
+            for name in pages:
+                result = runs[name][-1]
+                result["ratio_to_login"] = result["requests_per_s"] / floor if floor else None
+                print(f"  {connections:>4} conn  round {round_number}  {row(name, result)}", flush=True)
+        measured.append(
+            {"connections": connections, "pages": {name: combined(runs[name]) for name in pages}, "runs": runs}
+        )
+    return measured
+
+
+def combined(runs):
+    ratios = [run["ratio_to_login"] for run in runs if run["ratio_to_login"] is not None]
+    return {
+        "requests_per_s": statistics.median(run["requests_per_s"] for run in runs),
+        "p50_ms": statistics.median(run["p50_ms"] for run in runs),
+        "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+        "requests": sum(run["requests"] for run in runs),
+        "non_2xx": sum(run["non_2xx"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+        "ratio_to_login": statistics.median(ratios) if ratios else None,
+        "stalled_rounds": sum(1 for run in runs if run["requests"] == 0),
+    }
 
 
 def row(name, result):
@@ -119,7 +145,7 @@ def row(name, result):
 
 
 def summary(rounds):
-    lines = ["", "Summary (ratio = page req/s / login page req/s in the same round):"]
+    lines = ["", "Summary (medians over the rounds; ratio = page req/s / login page req/s in the same round):"]
     for measured in rounds:
         pages = measured["pages"]
         lines.append(f"  {measured['connections']} connections:")
@@ -136,10 +162,10 @@ def summary(rounds):
             f"< {GOAL_DOCTOR_P99_MS:.0f} ms"
         )
         lines.append("    goals: " + "; ".join(verdicts))
-        stalled = [name for name, result in pages.items() if result["requests"] == 0]
+        stalled = [name for name, result in pages.items() if result["stalled_rounds"]]
         if stalled:
             lines.append(
-                f"    WARNING: {', '.join(stalled)} got no answer for the whole run: the server stalled "
+                f"    WARNING: {', '.join(stalled)} got no answer for a whole round: the server stalled "
                 "(all workers restarting at once after max_requests?); run it again"
             )
     return "\n".join(lines)
