@@ -35,6 +35,7 @@ from accounts.permissions import (
     role_change_refusal,
 )
 from records import audit, coordinator
+from scheduling.schedule_changes import schedule_changed
 
 PATIENT_REGISTER = "patient.register"
 USER_CREATE = "user.create"
@@ -218,6 +219,8 @@ def change_role(*, user_id, role, changed_by, ip_address=None):
         if before == role:
             return user
         User.objects.filter(pk=user.pk).update(role=role)
+        if Role.DOCTOR in (before, role):
+            schedule_changed([user.pk])
         user.role = role
         audit.record(
             user=changed_by,
@@ -274,6 +277,7 @@ def create_doctor(
             languages=list(languages),
         )
         profile.specialties.set(specialties)
+        schedule_changed([user.pk])
         audit.record(
             user=created_by,
             action=DOCTOR_CREATE,
@@ -305,6 +309,7 @@ def update_doctor_public_profile(*, doctor, bio, consultation_fee, languages, ph
         elif remove_photo:
             profile.photo = ""
         profile.save(update_fields=["bio", "consultation_fee", "languages", "photo"])
+        schedule_changed([doctor.pk])
         if old_photo and old_photo != profile.photo.name:
             storage = profile.photo.storage
             transaction.on_commit(lambda: storage.delete(old_photo))
@@ -374,6 +379,8 @@ def update_profile(*, user, first_name, last_name, phone, language, ip_address=N
             setattr(current, name, value)
             setattr(user, name, value)
         current.save(update_fields=list(changed))
+        if current.role == Role.DOCTOR:
+            schedule_changed([current.pk])
         audit.record(
             user=user,
             action=PROFILE_UPDATE,

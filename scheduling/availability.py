@@ -13,6 +13,7 @@ from records import audit
 from scheduling.exceptions import AvailabilityConflict, NotAllowed, NothingToUndo
 from scheduling.models import LIVE_STATUSES, Appointment, BlockedDay, ClinicClosure, Slot, SlotStatus
 from scheduling.queries import local_day_bounds
+from scheduling.schedule_changes import schedule_changed
 from waitlist import hooks as waitlist_hooks
 
 
@@ -106,12 +107,13 @@ def open_slots(*, doctor, start_date, end_date, weekdays, start_time, end_time, 
         )
         if new:
             waitlist_hooks.slots_opened(doctor.pk)
+            schedule_changed([doctor.pk])
     return AvailabilityResult(opened=len(new), already_existed=len(planned) - len(new), skipped_closed=skipped)
 
 
 def _lock_doctors(doctor_ids):
-    """Lock the doctors' user rows in id order: every availability change of a doctor takes this lock first."""
-    list(User.objects.select_for_update().filter(pk__in=doctor_ids).order_by("pk").values_list("pk", flat=True))
+    """Lock the doctors' user rows in id order (every availability change of a doctor locks first); their ids."""
+    return list(User.objects.select_for_update().filter(pk__in=doctor_ids).order_by("pk").values_list("pk", flat=True))
 
 
 def _closed_days(doctor, first_start, last_start):
@@ -146,6 +148,7 @@ def remove_open_slots(*, doctor, slot_ids):
     """Remove the doctor's open future slots among ``slot_ids``; booked ones are kept and counted."""
     with transaction.atomic():
         wanted = Slot.objects.select_for_update().filter(doctor=doctor, pk__in=slot_ids)
+        schedule_changed([doctor.pk])
         return _remove(wanted)
 
 
@@ -163,6 +166,7 @@ def remove_open_range(*, doctor, day, start_time=None, end_time=None):
         wanted = Slot.objects.select_for_update().filter(
             doctor=doctor, starts_at__gte=max(start, timezone.now()), starts_at__lt=end
         )
+        schedule_changed([doctor.pk])
         return _remove(wanted)
 
 
@@ -186,6 +190,7 @@ def block_day(*, doctor, day):
         block.closed_slots = sorted(remembered)
         block.save(update_fields=["closed_slots"])
         Slot.objects.filter(pk__in=[slot.pk for slot in closing], status=SlotStatus.OPEN).delete()
+        schedule_changed([doctor.pk])
     return RemovalResult(removed=len(closing), kept_booked=len(locked) - len(closing))
 
 
@@ -219,6 +224,7 @@ def unblock_day(*, doctor, day):
         Slot.objects.bulk_create([Slot(doctor=doctor, starts_at=s, ends_at=e) for s, e in reopened])
         if reopened:
             waitlist_hooks.slots_opened(doctor.pk)
+            schedule_changed([doctor.pk])
     return len(reopened)
 
 
@@ -230,7 +236,8 @@ def close_clinic(*, day, name, created_by):
     """
     start, end = local_day_bounds(day)
     with transaction.atomic():
-        _lock_doctors(User.objects.filter(role=Role.DOCTOR).values_list("pk", flat=True))
+        doctor_ids = _lock_doctors(User.objects.filter(role=Role.DOCTOR).values_list("pk", flat=True))
+        schedule_changed(doctor_ids)
         closure = ClinicClosure.objects.create(day=day, name=name, created_by=created_by)
         removed = _remove(Slot.objects.select_for_update().filter(starts_at__gte=start, starts_at__lt=end))
         kept = list(

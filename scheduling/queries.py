@@ -50,10 +50,11 @@ def _matches_word(word):
     return _starts_a_word("search_text", word) | Q(specialty)
 
 
-def directory(*, query="", specialty_id=None):
+def directory(*, query="", specialty_id=None, free_after=None):
     """Active doctors matching every word of ``query`` (in their name or a specialty's name, accents
-    and case ignored) and the specialty, each with profile, specialties and next free slot."""
-    now = timezone.now()
+    and case ignored) and the specialty, each with profile, specialties and next free slot (after
+    ``free_after``, default now)."""
+    now = free_after or timezone.now()
     doctors = (
         User.objects.filter(role=Role.DOCTOR, is_active=True, doctor_profile__isnull=False)
         .select_related("doctor_profile")
@@ -107,11 +108,12 @@ def doctor_or_404(doctor_id):
     return doctor
 
 
-def open_slots_by_day(doctor, *, days=DOCTOR_PAGE_DAYS, exclude_slot_id=None):
-    """[(local date, [slots])] of the doctor's open future slots, in the clinic's time zone; held slots are not free."""
+def open_slots_by_day(doctor, *, days=DOCTOR_PAGE_DAYS, exclude_slot_id=None, after=None):
+    """[(local date, [slots])] of the doctor's open slots starting after ``after`` (default now), in the
+    clinic's time zone; held slots are not free."""
     if not doctor.is_active:
         return []
-    now = timezone.now()
+    now = after or timezone.now()
     slots = (
         Slot.objects.filter(
             doctor=doctor,

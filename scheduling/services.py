@@ -32,6 +32,7 @@ from scheduling.exceptions import (
 )
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus
 from scheduling.queries import local_day_bounds
+from scheduling.schedule_changes import schedule_changed
 from waitlist import holds as waitlist_holds
 from waitlist import hooks as waitlist_hooks
 
@@ -162,6 +163,7 @@ def book_slot(*, patient, slot_id, booked_by=None, reason=""):
                 booked_by=booked_by,
                 reason=(reason or "").strip(),
             )
+            schedule_changed([slot.doctor_id])
             transaction.on_commit(lambda: notifications.send_booking_confirmation(appointment))
     except IntegrityError as exc:
         # The live-appointment unique constraint: the last guard against a double booking.
@@ -179,6 +181,7 @@ def cancel_appointment(*, appointment_id, actor):
             list(Slot.objects.select_for_update().filter(pk=appointment.slot_id).values_list("pk", flat=True))
             Slot.objects.filter(pk=appointment.slot_id).update(status=SlotStatus.OPEN)
             waitlist_hooks.slot_freed(appointment.slot_id)
+            schedule_changed([appointment.doctor_id])
         appointment.status = AppointmentStatus.CANCELLED
         appointment.live_slot = None
         appointment.cancelled_at = now
@@ -235,6 +238,7 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
             appointment.starts_at = new_slot.starts_at
             appointment.ends_at = new_slot.ends_at
             appointment.save(update_fields=["slot", "live_slot", "starts_at", "ends_at"])
+            schedule_changed([appointment.doctor_id])
             transaction.on_commit(lambda: notifications.send_reschedule(appointment))
     except IntegrityError as exc:
         raise SlotUnavailable() from exc
@@ -281,6 +285,7 @@ def revert_no_show(*, appointment_id, actor, ip_address=None):
                 ignore_appointment_id=appointment.pk,
             )
             Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED)
+            schedule_changed([slot.doctor_id])
             appointment.status = AppointmentStatus.SCHEDULED
             appointment.live_slot = slot
             appointment.save(update_fields=["status", "live_slot"])

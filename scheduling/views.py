@@ -17,12 +17,11 @@ from desk.links import desk_day_url
 from medly.clinic import clinic_details, maps_url
 from medly.parsing import parse_id
 from records import audit
-from scheduling import calendar, doctor_views, permissions, queries, services
+from scheduling import calendar, doctor_views, permissions, public_pages, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
 from scheduling.forms import AgendaForm, BookingForm, RescheduleForm
 from scheduling.models import Specialty
 
-DOCTORS_PER_PAGE = 12
 PAST_APPOINTMENTS_PER_PAGE = 10
 
 
@@ -30,21 +29,25 @@ PAST_APPOINTMENTS_PER_PAGE = 10
 def doctor_directory(request):
     query = request.GET.get("q", "").strip()[:100]
     specialty_id = parse_id(request.GET.get("specialty"))
-    page = Paginator(queries.directory(query=query, specialty_id=specialty_id), DOCTORS_PER_PAGE).get_page(
-        request.GET.get("page")
+    for_patient = parse_id(request.GET.get("for_patient")) if permissions.may_book_for_others(request.user) else None
+    results_html = public_pages.directory_results(
+        query=query,
+        specialty_id=specialty_id,
+        page_number=parse_id(request.GET.get("page")),
+        for_patient=for_patient,
     )
-    booking_for_others = permissions.may_book_for_others(request.user)
-    context = {
-        "page": page,
-        "for_patient": parse_id(request.GET.get("for_patient")) if booking_for_others else None,
-        "query": query,
-        "specialty_id": specialty_id,
-    }
     # Search-as-you-type asks for the results alone; going back in history needs the whole page.
     if request.htmx and not request.htmx.history_restore_request:
-        response = render(request, "scheduling/_directory_results.html", context)
+        response = HttpResponse(results_html)
     else:
-        response = render(request, "scheduling/directory.html", {**context, "specialties": Specialty.objects.all()})
+        context = {
+            "results_html": results_html,
+            "for_patient": for_patient,
+            "query": query,
+            "specialty_id": specialty_id,
+            "specialties": Specialty.objects.all(),
+        }
+        response = render(request, "scheduling/directory.html", context)
     # The same URL answers both: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -52,18 +55,22 @@ def doctor_directory(request):
 
 @require_GET
 def doctor_detail(request, doctor_id):
-    doctor = queries.doctor_or_404(doctor_id)
-    booking_for = None
+    books_own = request.user.is_authenticated and permissions.may_hold_appointments(request.user)
+    booking_for, booking_days = None, []
     if permissions.may_book_for_others(request.user) and request.GET.get("patient"):
         booking_for = get_object_or_404(User, pk=parse_id(request.GET["patient"]), role=Role.PATIENT, is_active=True)
+        # Forms with this visitor's CSRF token: built for them, never cached.
+        booking_days = public_pages.slot_times_by_day(queries.open_slots_by_day(queries.doctor_or_404(doctor_id)))
+    page = public_pages.doctor_page(doctor_id, slot_links=books_own or not request.user.is_authenticated)
     return render(
         request,
         "scheduling/doctor_detail.html",
         {
-            "doctor": doctor,
-            "days": queries.open_slots_by_day(doctor),
+            "doctor_id": doctor_id,
+            "page": page,
+            "booking_days": booking_days,
             "booking_for": booking_for,
-            "books_own": request.user.is_authenticated and permissions.may_hold_appointments(request.user),
+            "books_own": books_own,
         },
     )
 

@@ -8,6 +8,8 @@ before this booking commits.
 
 from django.utils import timezone
 
+from scheduling.models import Slot
+from scheduling.schedule_changes import schedule_changed
 from waitlist.exceptions import SlotHeld
 from waitlist.models import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 
@@ -36,3 +38,6 @@ def end_offer(offer, status, *, now=None):
     offer.live_entry = None
     offer.ended_at = now or timezone.now()
     offer.save(update_fields=["status", "live_slot", "live_entry", "ended_at"])
+    if offer.slot_id is not None:
+        # The slot shows as free again (unless this ends in its booking, which announces itself too).
+        schedule_changed(Slot.objects.filter(pk=offer.slot_id).values_list("doctor_id", flat=True))

@@ -28,6 +28,7 @@ from scheduling import services as scheduling_services
 from scheduling.exceptions import DoctorUnavailable, NotAllowed
 from scheduling.models import LIVE_STATUSES, Appointment, Slot, SlotStatus
 from scheduling.queries import local_day_bounds
+from scheduling.schedule_changes import schedule_changed
 from waitlist import holds, permissions
 from waitlist.exceptions import AlreadyWaiting, NotOnWaitlist, OfferNoLongerOpen, SlotHeld
 from waitlist.models import AFTERNOON_STARTS_AT, EntryStatus, OfferStatus, PartOfDay, WaitlistEntry, WaitlistOffer
@@ -212,6 +213,8 @@ def _offer_locked_slot(slot, *, now):
                     offered_at=now,
                     held_until=now + timedelta(minutes=settings.WAITLIST_HOLD_MINUTES),
                 )
+                # A held slot is not free to anyone else: the public pages hide it.
+                schedule_changed([slot.doctor_id])
         except IntegrityError:
             # This entry got another slot's offer at the same moment: try the next patient.
             continue

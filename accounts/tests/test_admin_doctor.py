@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
 from accounts.models import DoctorProfile, Role, User
@@ -79,12 +80,12 @@ def test_an_admin_creates_a_doctor_in_one_page_and_the_doctor_gets_a_link_to_cho
 
 @pytest.mark.django_db
 def test_an_admin_may_set_the_password_instead(admin_client, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as queued:
+    with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(ADD_DOCTOR_URL, doctor_form(password_choice="set", password1=PASSWORD, password2=PASSWORD))
 
     doctor = User.objects.get(email="lucia.chable@example.test")
     assert doctor.check_password(PASSWORD)
-    assert queued == []
+    assert not DBTaskResult.objects.filter(task_path="medly.mail.send_email").exists()
 
 
 @pytest.mark.django_db

@@ -188,14 +188,15 @@ def test_an_expired_offer_cannot_be_accepted_and_the_sweep_passes_it_on():
     assert first.is_waiting  # still waiting, for another slot
 
 
-def test_the_slot_opens_to_everyone_only_after_the_last_offer_ends(client):
+def test_the_slot_opens_to_everyone_only_after_the_last_offer_ends(client, django_capture_on_commit_callbacks):
     appointment = booked_slot(hour=10)
     entry = waiting(appointment.doctor)
     offer = services.offer_slot(free(appointment))
     client.force_login(entry.patient)
     assert f"/slots/{offer.slot_id}/book/" not in client.get(f"/doctors/{appointment.doctor_id}/").content.decode()
 
-    services.decline_offer(patient=entry.patient, offer_id=offer.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.decline_offer(patient=entry.patient, offer_id=offer.pk)
 
     assert not WaitlistOffer.objects.filter(live_slot_id=offer.slot_id).exists()
     assert f"/slots/{offer.slot_id}/book/" in client.get(f"/doctors/{appointment.doctor_id}/").content.decode()
