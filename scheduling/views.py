@@ -16,6 +16,7 @@ from accounts.services import new_calendar_token, remember_language, revoke_cale
 from desk.links import desk_day_url
 from medly.clinic import clinic_details, maps_url
 from medly.parsing import parse_id
+from medly.replicas import replica_reads
 from records import audit
 from scheduling import calendar, doctor_views, permissions, queries, services
 from scheduling.exceptions import AlreadyBookedByYou, SchedulingError
@@ -27,6 +28,7 @@ PAST_APPOINTMENTS_PER_PAGE = 10
 
 
 @require_GET
+@replica_reads
 def doctor_directory(request):
     query = request.GET.get("q", "").strip()[:100]
     specialty_id = parse_id(request.GET.get("specialty"))
@@ -51,6 +53,7 @@ def doctor_directory(request):
 
 
 @require_GET
+@replica_reads
 def doctor_detail(request, doctor_id):
     doctor = queries.doctor_or_404(doctor_id)
     booking_for = None

@@ -1,0 +1,196 @@
+"""The public pages read from a real MariaDB replica only when it holds every committed booking.
+
+A private primary and replica (medly/tests/mariadb_pair.py) replicate with GTIDs; the test points
+Medly's `default` alias at the primary and a `replica` alias at the replica, and lags the replica
+by stopping its SQL thread.
+"""
+
+import copy
+import logging
+
+import pytest
+from django.core.signals import request_started
+from django.db import connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.tests.factories import DoctorFactory, PatientFactory
+from conftest import free_port
+from medly import replicas
+from medly.env import database_from_url
+from medly.tests.mariadb_pair import MariaDBPair
+from scheduling import services
+from scheduling.models import Slot
+from scheduling.schedule_changes import schedule_changed
+from scheduling.tests.factories import SlotFactory
+
+# Transactional: the tables come from the test database, and the pages commit as they would in production.
+pytestmark = [pytest.mark.mysql, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+DATABASE = "medly_pair"
+
+
+@pytest.fixture(scope="module")
+def mariadb_pair(django_db_setup, django_db_blocker):
+    """The pair, with the tables of the test database, for the whole module."""
+    with MariaDBPair(primary_port=free_port(), replica_port=free_port()) as pair:
+        with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+            pair.copy_schema(cursor, DATABASE)
+        pair.wait_until_replica_caught_up()
+        yield pair
+
+
+@pytest.fixture
+def on_the_pair(mariadb_pair, django_db_blocker):
+    """`default` is the pair's primary and `replica` its replica while the test runs."""
+    primary = connections["default"]
+    saved = copy.deepcopy(primary.settings_dict)
+    with django_db_blocker.unblock():
+        primary.close()
+        primary.settings_dict.update(database_from_url(mariadb_pair.primary.url(DATABASE), sqlite_fallback=None))
+        connections.settings[replicas.REPLICA] = {
+            **copy.deepcopy(primary.settings_dict),
+            **database_from_url(mariadb_pair.replica.url(DATABASE), sqlite_fallback=None),
+        }
+        try:
+            yield mariadb_pair
+        finally:
+            mariadb_pair.resume_applying()
+            connections[replicas.REPLICA].close()
+            del connections[replicas.REPLICA]
+            del connections.settings[replicas.REPLICA]
+            primary.close()
+            primary.settings_dict.clear()
+            primary.settings_dict.update(saved)
+
+
+@pytest.fixture
+def doctor_with_slots(on_the_pair):
+    doctor = DoctorFactory(last_name="Aaronson")
+    slots = SlotFactory.create_batch(3, doctor=doctor)
+    # A first booking records the fence, as any schedule change does.
+    book(slots[0])
+    on_the_pair.wait_until_replica_caught_up()
+    return doctor, slots[1], slots[2]
+
+
+def book(slot):
+    """Book through the service, announcing the change as every writer of slots and appointments does.
+
+    The announcement is written out here so this test does not depend on which writers already make it
+    (the page-cache work adds it to each); a second announcement of one commit changes nothing.
+    """
+    with transaction.atomic():
+        services.book_slot(patient=PatientFactory(), slot_id=slot.pk)
+        schedule_changed({slot.doctor_id})
+
+
+def slot_reads(captured):
+    return [query["sql"] for query in captured.captured_queries if "scheduling_slot" in query["sql"]]
+
+
+def get_pages(client, doctor):
+    """The doctor page and the directory, and the slot queries each store answered."""
+    with (
+        CaptureQueriesContext(connections["default"]) as on_primary,
+        CaptureQueriesContext(connections[replicas.REPLICA]) as on_replica,
+    ):
+        doctor_page = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
+        directory = client.get(reverse("scheduling:directory"), {"q": doctor.last_name})
+    assert (doctor_page.status_code, directory.status_code) == (200, 200)
+    free_on_doctor_page = [slot.pk for _, day_slots in doctor_page.context["days"] for slot in day_slots]
+    [listed] = [listed for listed in directory.context["page"].object_list if listed.pk == doctor.pk]
+    return free_on_doctor_page, listed.next_free_slot, slot_reads(on_primary), slot_reads(on_replica)
+
+
+def test_it_reads_the_public_pages_from_a_caught_up_replica(client, doctor_with_slots):
+    doctor, first_free, second_free = doctor_with_slots
+
+    free, next_free, primary_reads, replica_reads = get_pages(client, doctor)
+
+    assert free == [first_free.pk, second_free.pk]
+    assert next_free == first_free.starts_at
+    assert replica_reads and not primary_reads
+
+
+def test_it_never_shows_a_fresh_booking_as_free_while_the_replica_lags(client, on_the_pair, doctor_with_slots):
+    doctor, first_free, second_free = doctor_with_slots
+    on_the_pair.stop_applying()
+
+    book(first_free)
+
+    rows_on_replica = on_the_pair.replica.query(
+        f"SELECT status FROM scheduling_slot WHERE id = {first_free.pk}",  # noqa: S608 - an integer id
+        database=DATABASE,
+    )
+    assert rows_on_replica == (("open",),), "the replica should still be behind"
+    free, next_free, primary_reads, replica_reads = get_pages(client, doctor)
+    assert free == [second_free.pk]
+    assert next_free == second_free.starts_at
+    assert primary_reads and not replica_reads
+
+    on_the_pair.resume_applying()
+    on_the_pair.wait_until_replica_caught_up()
+    free, next_free, primary_reads, replica_reads = get_pages(client, doctor)
+    assert free == [second_free.pk]
+    assert next_free == second_free.starts_at
+    assert replica_reads and not primary_reads
+
+
+def test_the_fence_only_moves_forward(on_the_pair, doctor_with_slots):
+    newest = replicas.read_fence()
+    domain, server, sequence = newest.split("-")
+    older = f"{domain}-{server}-{int(sequence) - 1}"
+    replicas._redis().eval(replicas._RAISE_FENCE, 1, replicas.cache.make_key(replicas.FENCE_KEY), domain, older, 0)
+
+    assert replicas.read_fence() == newest
+
+
+def test_it_reads_the_primary_when_redis_is_down(client, settings, doctor_with_slots, caplog):
+    doctor, first_free, second_free = doctor_with_slots
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{free_port()}/0"},
+    }
+
+    with caplog.at_level(logging.WARNING, logger="medly.replicas"):
+        free, next_free, primary_reads, replica_reads = get_pages(client, doctor)
+
+    assert free == [first_free.pk, second_free.pk]
+    assert primary_reads and not replica_reads
+    assert "Redis down" in caplog.text
+
+
+def test_it_reads_the_primary_when_the_replica_is_down(client, doctor_with_slots, caplog):
+    doctor, first_free, second_free = doctor_with_slots
+    replica = connections[replicas.REPLICA]
+    replica.close()
+    replica.settings_dict["PORT"] = str(free_port())
+
+    with caplog.at_level(logging.WARNING, logger="medly.replicas"):
+        with CaptureQueriesContext(connections["default"]) as on_primary:
+            response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
+
+    assert response.status_code == 200
+    assert [slot.pk for _, day_slots in response.context["days"] for slot in day_slots] == [
+        first_free.pk,
+        second_free.pk,
+    ]
+    assert slot_reads(on_primary)
+    assert "replica unreachable" in caplog.text
+
+
+def test_reads_inside_a_transaction_or_after_a_write_stay_on_the_primary(on_the_pair, doctor_with_slots):
+    doctor, first_free, _ = doctor_with_slots
+    request_started.send(sender=None)
+
+    with replicas.reading_replica() as chosen:
+        assert chosen
+        assert Slot.objects.filter(pk=first_free.pk).db == replicas.REPLICA
+        with transaction.atomic():
+            assert Slot.objects.filter(pk=first_free.pk).db == replicas.PRIMARY
+        Slot.objects.filter(pk=first_free.pk).update(status=first_free.status)
+        assert Slot.objects.filter(pk=first_free.pk).db == replicas.PRIMARY
+    request_started.send(sender=None)
+
+    assert Slot.objects.filter(pk=first_free.pk).db == replicas.PRIMARY
