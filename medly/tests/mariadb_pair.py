@@ -58,6 +58,8 @@ class MariaDBServer:
         ]  # fmt: skip
         if self.binlog:
             options += [f"--log-bin={self.datadir / 'binlog'}", "--binlog-format=ROW", "--sync-binlog=0"]
+        else:
+            options += ["--read-only=1"]  # only replication (and root, for the tests) writes here
         self.process = subprocess.Popen(options, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:
