@@ -76,15 +76,20 @@ def remember_primary_position():
         with connections[PRIMARY].cursor() as cursor:
             cursor.execute("SELECT @@gtid_binlog_pos")
             (position,) = cursor.fetchone()
-        arguments = []
-        for gtid in _gtids(position):
-            domain, server, sequence = gtid.split("-")
-            arguments += [domain, f"{server}-{sequence}", sequence]
-        if arguments:
-            _redis().eval(_RAISE_FENCE, 1, cache.make_key(FENCE_KEY), *arguments)
+        raise_fence(position)
     except Exception:
         # The commit stands; the replica may be skipped until the next change records a fence.
         logger.exception("could not record the primary's position for the read replica")
+
+
+def raise_fence(position):
+    """Move the fence up to the GTID ``position`` ("0-1-42,1-1-7"), in each domain it is behind in."""
+    arguments = []
+    for gtid in _gtids(position):
+        domain, server, sequence = gtid.split("-")
+        arguments += [domain, f"{server}-{sequence}", sequence]
+    if arguments:
+        _redis().eval(_RAISE_FENCE, 1, cache.make_key(FENCE_KEY), *arguments)
 
 
 def _gtids(position):

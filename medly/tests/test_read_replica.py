@@ -7,6 +7,8 @@ by stopping its SQL thread.
 
 import copy
 import logging
+import random
+import threading
 
 import pytest
 from django.core.signals import request_started
@@ -140,10 +142,27 @@ def test_it_never_shows_a_fresh_booking_as_free_while_the_replica_lags(client, o
 def test_the_fence_only_moves_forward(on_the_pair, doctor_with_slots):
     newest = replicas.read_fence()
     domain, server, sequence = newest.split("-")
-    older = f"{domain}-{server}-{int(sequence) - 1}"
-    replicas._redis().eval(replicas._RAISE_FENCE, 1, replicas.cache.make_key(replicas.FENCE_KEY), domain, older, 0)
 
-    assert replicas.read_fence() == newest
+    replicas.raise_fence(f"{domain}-{server}-{int(sequence) - 1}")  # a writer that saw an older position
+    replicas.raise_fence(f"{int(domain) + 1}-{server}-1")  # another domain joins, the first stays
+
+    assert replicas.read_fence() == f"{newest},{int(domain) + 1}-{server}-1"
+
+
+def test_the_visitor_is_read_from_the_primary_and_the_page_from_the_replica(client, doctor_with_slots):
+    doctor, first_free, second_free = doctor_with_slots
+    patient = PatientFactory()
+    client.force_login(patient)
+
+    with (
+        CaptureQueriesContext(connections["default"]) as on_primary,
+        CaptureQueriesContext(connections[replicas.REPLICA]) as on_replica,
+    ):
+        response = client.get(reverse("scheduling:doctor", args=[doctor.pk]))
+
+    assert response.status_code == 200
+    assert any("accounts_user" in query["sql"] for query in on_primary.captured_queries)
+    assert slot_reads(on_replica) and not slot_reads(on_primary)
 
 
 def test_it_reads_the_primary_when_redis_is_down(client, settings, doctor_with_slots, caplog):
@@ -194,3 +213,22 @@ def test_reads_inside_a_transaction_or_after_a_write_stay_on_the_primary(on_the_
     request_started.send(sender=None)
 
     assert Slot.objects.filter(pk=first_free.pk).db == replicas.PRIMARY
+
+
+def test_concurrent_writers_leave_the_fence_at_the_newest_position():
+    sequences = list(range(1, 401))
+    random.Random(12).shuffle(sequences)
+    barrier = threading.Barrier(8)
+
+    def writer(share):
+        barrier.wait()
+        for sequence in share:
+            replicas.raise_fence(f"0-1-{sequence}")
+
+    threads = [threading.Thread(target=writer, args=(sequences[index::8],)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert replicas.read_fence() == "0-1-400"
