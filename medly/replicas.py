@@ -15,6 +15,7 @@ Redis or the replica unreachable, the replica behind) means the primary.
 import contextvars
 import functools
 import logging
+import time
 from contextlib import contextmanager
 
 from django.core.cache import cache
@@ -28,6 +29,11 @@ REPLICA = "replica"
 FENCE_KEY = "replica-fence"
 # How long a page waits for a replica that is only just behind before it asks the primary instead.
 CATCH_UP_WAIT_SECONDS = 0.05
+# After a failed connection, pages skip that replica this long instead of each waiting for its timeout.
+UNREACHABLE_RETRY_SECONDS = 10
+
+# (host, port) of a replica that could not be reached → monotonic time until which it is skipped.
+_unreachable_until = {}
 
 # True inside a scope whose replica was found caught up with the fence.
 _replica_chosen = contextvars.ContextVar("replica_chosen", default=False)
@@ -123,12 +129,18 @@ def replica_caught_up():
     if not fence:
         logger.info("no replica fence recorded yet: reading the primary")
         return False
+    address = (connections[REPLICA].settings_dict["HOST"], connections[REPLICA].settings_dict["PORT"])
+    if time.monotonic() < _unreachable_until.get(address, 0):
+        return False
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute("SELECT MASTER_GTID_WAIT(%s, %s)", [fence, CATCH_UP_WAIT_SECONDS])
             (waited,) = cursor.fetchone()
     except DatabaseError:
-        logger.warning("replica unreachable: reading the primary", exc_info=True)
+        logger.warning(
+            "replica unreachable: reading the primary for the next %s s", UNREACHABLE_RETRY_SECONDS, exc_info=True
+        )
+        _unreachable_until[address] = time.monotonic() + UNREACHABLE_RETRY_SECONDS
         connections[REPLICA].close()
         return False
     if waited != 0:
