@@ -9,6 +9,7 @@ failure half-way through `start()`) kills them and removes the directory.
         pair.wait_until_replica_caught_up()
 """
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +23,11 @@ INSTALL_DB = "/usr/bin/mariadb-install-db"
 REPLICATION_USER = "medly_repl"
 REPLICATION_PASSWORD = "medly-repl-local-only"  # noqa: S105 - a throwaway server on loopback
 START_TIMEOUT_SECONDS = 30
+
+
+def _run_as():
+    # mariadbd refuses to run as root unless told to; any other user runs it as itself.
+    return ["--user=root"] if os.geteuid() == 0 else []
 
 
 class MariaDBServer:
@@ -42,14 +48,14 @@ class MariaDBServer:
 
     def install(self):
         subprocess.run(
-            [INSTALL_DB, "--no-defaults", f"--datadir={self.datadir}", "--user=root",
+            [INSTALL_DB, "--no-defaults", f"--datadir={self.datadir}", *_run_as(),
              "--auth-root-authentication-method=normal", "--skip-test-db"],
             check=True, capture_output=True, timeout=60,
         )  # fmt: skip
 
     def start(self):
         options = [
-            MARIADBD, "--no-defaults", "--user=root", f"--datadir={self.datadir}", f"--port={self.port}",
+            MARIADBD, "--no-defaults", *_run_as(), f"--datadir={self.datadir}", f"--port={self.port}",
             "--bind-address=127.0.0.1", f"--socket={self.socket}", f"--pid-file={self.datadir / 'mariadb.pid'}",
             f"--server-id={self.server_id}", "--skip-name-resolve", "--performance-schema=OFF",
             "--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
