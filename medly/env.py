@@ -128,3 +128,38 @@ def database_from_url(url, *, sqlite_fallback):
         return _mysql_from_url(url)
     except ValueError as exc:  # dj-database-url's ParseError, a port that is not a number
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
+
+
+def replica_database(url, *, primary):
+    """DATABASE_REPLICA_URL as a Django DATABASES entry: a MySQL server holding the primary's rows."""
+    if primary["ENGINE"] != "django.db.backends.mysql" or urlsplit(url).scheme not in {"mysql", "mariadb"}:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a mysql:// DATABASE_URL and a mysql:// replica")
+    replica = database_from_url(url, sqlite_fallback=None)
+    # Tests run against the primary's test database: the replica holds the same rows.
+    replica["TEST"] = {**replica["TEST"], "MIRROR": "default"}
+    return replica
+
+
+def redis_sentinels(raw):
+    """REDIS_SENTINELS ("host:port,host:port") as [(host, port), ...]; [] when empty."""
+    sentinels = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(f"REDIS_SENTINELS must be host:port,host:port, got {item!r}")
+        sentinels.append((host.strip("[]"), int(port)))
+    return sentinels
+
+
+def sentinel_location(redis_url, master):
+    """django-redis' Sentinel LOCATION: redis://[password@]<master name>/<db>, keeping REDIS_URL's db and password."""
+    if not master:
+        raise ImproperlyConfigured("REDIS_SENTINEL_MASTER must name the master the sentinels watch")
+    parts = urlsplit(redis_url or "redis:///0")
+    password = f":{parts.password}@" if parts.password else ""
+    database = parts.path.lstrip("/") or "0"
+    if not database.isdigit():
+        raise ImproperlyConfigured(f"REDIS_URL must end in a database number, got {redis_url!r}")
+    return f"redis://{password}{master}/{database}"

@@ -6,7 +6,16 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from medly.env import database_from_url, env_bool, env_int, env_list, env_str
+from medly.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    redis_sentinels,
+    replica_database,
+    sentinel_location,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MEDLY_VAR_DIR", str(BASE_DIR / "var")))
@@ -99,6 +108,12 @@ TEMPLATES = [
 
 # --- MySQL (MariaDB) -------------------------------------------------------
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), sqlite_fallback=VAR_DIR / "medly.sqlite3")}
+# A MySQL read replica of the primary (medly/replicas.py): the public directory and doctor pages read
+# from it when it has caught up with every committed schedule change; everything else uses the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database(DATABASE_REPLICA_URL, primary=DATABASES["default"])
+DATABASE_ROUTERS = ["medly.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- MongoDB ---------------------------------------------------------------
@@ -111,11 +126,15 @@ MONGO_TIMEOUT_MS = env_int("MONGO_TIMEOUT_MS", 2000 if DEBUG else 12000)
 
 # --- Redis: cache and sessions --------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
+# Redis Sentinel (optional): REDIS_SENTINELS=host:port,host:port finds the current master of
+# REDIS_SENTINEL_MASTER; REDIS_URL then only names the database (and password), its host is ignored.
+REDIS_SENTINELS = redis_sentinels(env_str("REDIS_SENTINELS", ""))
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "mymaster")
+if REDIS_URL or REDIS_SENTINELS:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_URL or "",
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "medly"),
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
@@ -124,6 +143,14 @@ if REDIS_URL:
             },
         }
     }
+    if REDIS_SENTINELS:
+        CACHES["default"]["LOCATION"] = sentinel_location(REDIS_URL, REDIS_SENTINEL_MASTER)
+        CACHES["default"]["OPTIONS"] |= {
+            "CLIENT_CLASS": "django_redis.client.SentinelClient",
+            "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+            "SENTINELS": REDIS_SENTINELS,
+            "SENTINEL_KWARGS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
 else:
     # Without Redis, a file cache still shares sessions across gunicorn workers.
     CACHES = {

@@ -1,7 +1,10 @@
 """The expensive parts of the public doctor page and directory: rendered once, then served from the cache.
 
 `render_doctor_page` and `render_directory_results` are the miss paths: every database read of these
-pages happens there (a read replica may serve them). Nothing in a part depends on who asks, beyond
+pages happens there, and a read replica that has applied every committed schedule change may serve
+them. The replica's freshness is checked only after the cache's version tokens were read: writers
+raise the replica fence before they replace the tokens, so a page stored under a new token was
+read from rows at least as new as the change that made it. Nothing in a part depends on who asks, beyond
 whether times are links: per-user pieces (booking for a patient, CSRF tokens, messages) stay in the
 page around it.
 """
@@ -16,6 +19,7 @@ from django.utils.formats import date_format, time_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from medly import replicas
 from scheduling import page_cache, queries
 
 DOCTORS_PER_PAGE = 12
@@ -38,8 +42,20 @@ def doctor_page(doctor_id, *, slot_links):
         scopes=[page_cache.doctor_scope(doctor_id)],
         variant=(doctor_id, slot_links),
         now=timezone.now(),
-        build=lambda shown_after: render_doctor_page(doctor_id, slot_links=slot_links, shown_after=shown_after),
+        build=_from_a_fresh_replica(
+            lambda shown_after: render_doctor_page(doctor_id, slot_links=slot_links, shown_after=shown_after)
+        ),
     )
+
+
+def _from_a_fresh_replica(render):
+    """``render`` with its reads sent to the replica when it is caught up (else to the primary)."""
+
+    def build(shown_after):
+        with replicas.reading_replica():
+            return render(shown_after)
+
+    return build
 
 
 def render_doctor_page(doctor_id, *, slot_links, shown_after):
@@ -94,12 +110,14 @@ def directory_results(*, query, specialty_id, page_number, for_patient):
         scopes=[page_cache.DIRECTORY_SCOPE],
         variant=(query, specialty_id, page_number, for_patient),
         now=timezone.now(),
-        build=lambda shown_after: render_directory_results(
-            query=query,
-            specialty_id=specialty_id,
-            page_number=page_number,
-            for_patient=for_patient,
-            shown_after=shown_after,
+        build=_from_a_fresh_replica(
+            lambda shown_after: render_directory_results(
+                query=query,
+                specialty_id=specialty_id,
+                page_number=page_number,
+                for_patient=for_patient,
+                shown_after=shown_after,
+            )
         ),
     )
 
