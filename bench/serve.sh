@@ -8,6 +8,7 @@
 #   WORKERS=2 bench/serve.sh
 #   WORKER_CLASS=gthread WORKERS=2 THREADS=8 bench/serve.sh
 #   DATABASE_CONN_MAX_AGE=0 bench/serve.sh   # a new MySQL connection per request
+#   MAX_FUTURE_APPOINTMENTS=1000 bench/serve.sh   # for bench/booking_ratio.py's long booking phase
 #   MONGO_DATA=file bench/serve.sh  # embedded MongoDB keeps its data in a SQLite file (survives a restart)
 #   bench/serve.sh drop             # afterwards: drop the bench database, empty the Redis db, remove CONTROL_DIR
 #
