@@ -1,6 +1,7 @@
 """gunicorn settings for Medly: `gunicorn -c gunicorn.conf.py --bind 0.0.0.0:8000 medly.wsgi:application`.
 
-Used by the Docker image and the README. WEB_CONCURRENCY overrides the worker count.
+Used by the Docker image and the README. WEB_CONCURRENCY overrides the worker count, GUNICORN_THREADS the
+threads per worker, GUNICORN_WORKER_CLASS the worker class (sync or gthread).
 """
 
 import os
@@ -13,7 +14,10 @@ def _cpu_count():
         return os.cpu_count() or 1
 
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * _cpu_count() + 1)
+# WORKER-CHOICE-PLACEHOLDER
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or _cpu_count() + 1)
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 # Recycle each worker after about a thousand requests, not all at once, so a slow leak never grows.
 max_requests = 1000
 max_requests_jitter = 100
