@@ -151,8 +151,13 @@ def wrk_figures(result):
 
 
 def measure(args, server, patients, round_number):
-    """The three loads on a running server: {"login": ..., "page": ..., "booking": ...}."""
-    cookie = f"medly={patients[0].session.cookie('medly')}"
+    """The three loads on a running server: {"login": ..., "page": ..., "booking": ...}.
+
+    wrk's /appointments/ is the last patient's, who never books: the page stays the same size across the
+    configurations. The booking clients' own list grows by bookings/patients per configuration (phase A).
+    """
+    reader, patients = patients[-1], patients[:-1]
+    cookie = f"medly={reader.session.cookie('medly')}"
     load_before = os.getloadavg()[0]
     login = run_wrk(f"{server.url}/accounts/login/", connections=args.login_connections, duration_s=args.seconds)
     page = run_wrk(
@@ -211,6 +216,7 @@ def print_table(rows):
 
 
 def run(args):
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server we started (finally) on a kill
     secret_key = secrets.token_urlsafe(50)
     log_path = f"/tmp/medly-serving-{args.port}.log"  # noqa: S108 (a bench log, like serve.sh's CONTROL_DIR)
     print(f"medly serving bench on port {args.port}: {len(args.config)} configurations; server log {log_path}")
@@ -222,7 +228,7 @@ def run(args):
             if patients is None:
                 signup = types.SimpleNamespace(
                     url=server.url,
-                    patients=args.patients,
+                    patients=args.patients + 1,  # the last one only reads, for wrk
                     prefix=args.prefix,
                     password=args.password,
                     timeout=30.0,
