@@ -179,6 +179,10 @@ def booking_phase(patients, jobs):
         patients, lambda _index, patient: [book(patient, slot.slot_id) for slot in per_patient[id(patient)]]
     )
     attempts = [attempt for client in attempts for attempt in client]
+    slots = {slot.slot_id: slot for _patient, slot in jobs}
+    for attempt in attempts:
+        if attempt.outcome == "booked":
+            attempt.patient.held.append(slots[attempt.slot_id])  # a later phase must not overlap them
     outcomes = Counter(attempt.outcome for attempt in attempts)
     summary = phase_summary(
         "B: POST /slots/<id>/book/", outcomes, "booked", [a.response.seconds for a in attempts], wall
