@@ -36,8 +36,8 @@ def test_threaded_workers_follow_the_cpu_count_unless_the_environment_says_other
     config = read_config(**env)
     assert (config["worker_class"], config["workers"], config["threads"]) == (
         "gthread",
-        str(len(os.sched_getaffinity(0)) + 1),
-        "4",
+        str(max(2, len(os.sched_getaffinity(0)))),
+        "8",
     )
     config = read_config(**env, WEB_CONCURRENCY="5", GUNICORN_THREADS="1", GUNICORN_WORKER_CLASS="sync")
     assert (config["worker_class"], config["workers"], config["threads"]) == ("sync", "5", "1")
