@@ -6,12 +6,17 @@
 #
 #   bench/serve.sh                  # 4 workers on http://127.0.0.1:8100
 #   WORKERS=2 bench/serve.sh
+#   WORKER_CLASS=gthread WORKERS=2 THREADS=8 bench/serve.sh
+#   DATABASE_CONN_MAX_AGE=0 bench/serve.sh   # a new MySQL connection per request
+#   MAX_FUTURE_APPOINTMENTS=1000 bench/serve.sh   # for bench/booking_ratio.py's long booking phase
 #   MONGO_DATA=file bench/serve.sh  # embedded MongoDB keeps its data in a SQLite file (survives a restart)
 #   bench/serve.sh drop             # afterwards: drop the bench database, empty the Redis db, remove CONTROL_DIR
 #
 # Settings (environment): PORT (8100), WORKERS (4), BENCH_DB (medly_bench),
 # MYSQL_URL (mysql://root@127.0.0.1:3306), MONGO_PORT (27400), REDIS_DB (12),
-# MONGO_DATA (memory | file), CONTROL_DIR (/tmp/medly-bench-$PORT).
+# MONGO_DATA (memory | file), CONTROL_DIR (/tmp/medly-bench-$PORT),
+# WORKER_CLASS (sync | gthread, default sync), THREADS (1; gthread's threads per worker),
+# DATABASE_CONN_MAX_AGE (the settings' default when unset: persistent connections).
 #
 # CONTROL_DIR, for the benchmarks and the operator:
 #   env         the server's environment as `export` lines: `. $CONTROL_DIR/env` before running
@@ -28,6 +33,8 @@ cd "$(dirname "$0")/.."
 
 PORT=${PORT:-8100}
 WORKERS=${WORKERS:-4}
+WORKER_CLASS=${WORKER_CLASS:-sync}
+THREADS=${THREADS:-1}
 BENCH_DB=${BENCH_DB:-medly_bench}
 MYSQL_URL=${MYSQL_URL:-mysql://root@127.0.0.1:3306}
 MONGO_PORT=${MONGO_PORT:-27400}
@@ -75,6 +82,7 @@ chmod 700 "${CONTROL_DIR}"
 rm -f "${CONTROL_DIR}/mongo.hold" "${CONTROL_DIR}/mongo.pid"
 printf '%s\n' "${MONGO_PORT}" > "${CONTROL_DIR}/mongo.port"
 printf '%s\n' "${MONGO_PATH}" > "${CONTROL_DIR}/mongo.path"
+if [[ -n "${DATABASE_CONN_MAX_AGE:-}" ]]; then export DATABASE_CONN_MAX_AGE; fi
 ENV_NAMES=(DATABASE_URL REDIS_URL MONGO_URI MONGO_TIMEOUT_MS DEBUG SECRET_KEY ALLOWED_HOSTS MEDLY_PLAIN_HTTP EMAIL_BACKEND SIGNUPS_PER_HOUR_PER_ADDRESS)
 (
     umask 077
@@ -133,6 +141,6 @@ $PY manage.py collectstatic --noinput >/dev/null
 $PY manage.py seed_demo
 
 .venv/bin/gunicorn medly.wsgi:application --bind "127.0.0.1:${PORT}" \
-    --workers "${WORKERS}" --threads 1 --timeout 60 &
+    --workers "${WORKERS}" --worker-class "${WORKER_CLASS}" --threads "${THREADS}" --timeout 60 &
 GUNICORN_PID=$!
 wait "${GUNICORN_PID}"

@@ -68,7 +68,7 @@ MYSQL_DEFAULTS = {
 }
 
 
-def _mysql_from_url(url):
+def _mysql_from_url(url, *, conn_max_age, conn_health_checks):
     parsed = dj_database_url.parse(url.replace("mariadb://", "mysql://", 1))
     options = parsed.pop("OPTIONS", {})
     if not parsed["NAME"]:
@@ -89,8 +89,8 @@ def _mysql_from_url(url):
         if isinstance(options[name], bool) or not isinstance(options[name], int):
             raise ImproperlyConfigured(f"DATABASE_URL option {name} must be a whole number, got {options[name]!r}")
     lock_wait_seconds = options.pop("lock_wait_timeout", 5)
-    conn_max_age = options.pop("conn_max_age", 60)
-    conn_health_checks = options.pop("conn_health_checks", True)
+    conn_max_age = options.pop("conn_max_age", conn_max_age)
+    conn_health_checks = options.pop("conn_health_checks", conn_health_checks)
     if not isinstance(conn_health_checks, bool):
         raise ImproperlyConfigured("DATABASE_URL option conn_health_checks must be true or false")
     return {
@@ -109,13 +109,14 @@ def _mysql_from_url(url):
     }
 
 
-def database_from_url(url, *, sqlite_fallback):
+def database_from_url(url, *, sqlite_fallback, conn_max_age=60, conn_health_checks=True):
     """Turn DATABASE_URL into a Django DATABASES entry.
 
     Only MySQL/MariaDB and SQLite are supported: those are the stores Medly
     is built and tested on. A mysql:// URL's query options (TLS, timeouts,
     conn_max_age, lock_wait_timeout) are all honoured; see MYSQL_DEFAULTS for
-    what they default to.
+    what they default to. ``conn_max_age`` and ``conn_health_checks`` are the defaults when the
+    URL does not set them (settings reads them from DATABASE_CONN_MAX_AGE / DATABASE_CONN_HEALTH_CHECKS).
     """
     if not url:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(sqlite_fallback)}
@@ -125,7 +126,7 @@ def database_from_url(url, *, sqlite_fallback):
     if parts.scheme not in {"mysql", "mariadb"}:
         raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not supported; use mysql:// or sqlite://")
     try:
-        return _mysql_from_url(url)
+        return _mysql_from_url(url, conn_max_age=conn_max_age, conn_health_checks=conn_health_checks)
     except ValueError as exc:  # dj-database-url's ParseError, a port that is not a number
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
 
@@ -134,7 +135,12 @@ def replica_database(url, *, primary):
     """DATABASE_REPLICA_URL as a Django DATABASES entry: a MySQL server holding the primary's rows."""
     if primary["ENGINE"] != "django.db.backends.mysql" or urlsplit(url).scheme not in {"mysql", "mariadb"}:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a mysql:// DATABASE_URL and a mysql:// replica")
-    replica = database_from_url(url, sqlite_fallback=None)
+    replica = database_from_url(
+        url,
+        sqlite_fallback=None,
+        conn_max_age=primary.get("CONN_MAX_AGE", 0),
+        conn_health_checks=primary.get("CONN_HEALTH_CHECKS", False),
+    )
     # Tests run against the primary's test database: the replica holds the same rows.
     replica["TEST"] = {**replica["TEST"], "MIRROR": "default"}
     return replica

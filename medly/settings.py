@@ -107,7 +107,17 @@ TEMPLATES = [
 ]
 
 # --- MySQL (MariaDB) -------------------------------------------------------
-DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), sqlite_fallback=VAR_DIR / "medly.sqlite3")}
+# Persistent connections: a request reuses its worker thread's connection (measured in bench/README.md,
+# "Serving: workers and connections"); the health check replaces one the server closed (a MariaDB restart)
+# at the next request instead of answering 500. A conn_max_age / conn_health_checks in the URL wins.
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL"),
+        sqlite_fallback=VAR_DIR / "medly.sqlite3",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
+    )
+}
 # A MySQL read replica of the primary (medly/replicas.py): the public directory and doctor pages read
 # from it when it has caught up with every committed schedule change; everything else uses the primary.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")

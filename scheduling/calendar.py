@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from records.models import ClinicDetails
+from medly.clinic import clinic_details
 
 PRODUCT_ID = "-//Medly//Clinic appointments//ES"
 
@@ -47,7 +47,7 @@ def appointment_calendar(appointment, *, sequence=0):
     """One appointment for its patient: a REQUEST, or a CANCEL once it is cancelled."""
     calendar = _calendar()
     calendar.add("method", "CANCEL" if appointment.status == "cancelled" else "PUBLISH")
-    calendar.add_component(appointment_event(appointment, clinic=ClinicDetails.current(), sequence=sequence))
+    calendar.add_component(appointment_event(appointment, clinic=clinic_details(), sequence=sequence))
     return calendar.to_ical()
 
 
@@ -56,7 +56,7 @@ def agenda_calendar(appointments, *, name):
     calendar = _calendar()
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    clinic = ClinicDetails.current()
+    clinic = clinic_details()
     for appointment in appointments:
         calendar.add_component(appointment_event(appointment, clinic=clinic, for_doctor=True))
     return calendar.to_ical()

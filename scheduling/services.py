@@ -7,9 +7,12 @@ requests cannot deadlock each other, and MySQL's lock wait is bounded
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -39,6 +42,10 @@ from waitlist import hooks as waitlist_hooks
 # MySQL error codes for "lock wait timeout exceeded" and "deadlock found".
 LOCK_CONFLICT_CODES = {1205, 1213}
 HOLDING_STATUSES = (AppointmentStatus.SCHEDULED, AppointmentStatus.CLOSING)
+# Longer than any appointment: slots are at most 60 minutes (forms.SLOT_MINUTES), the admin could make a longer
+# one, and the wide margin costs nothing (the read is bounded by the upcoming appointments anyway). Only an
+# appointment starting less than this before a slot can overlap it.
+LONGEST_APPOINTMENT = timedelta(hours=12)
 
 
 def _claim_open_slot(slot_id, now):
@@ -62,31 +69,79 @@ def _refuse_unless_allowed(refusal):
         raise refusal
 
 
-def _check_no_overlap(*, patient_id, starts_at, ends_at, ignore_appointment_id=None):
+@dataclass(frozen=True)
+class _PatientBookings:
+    """What the booking guards need from one patient's live appointments, read in one query under their lock."""
+
+    patient_id: int
+    starts_at: datetime
+    ends_at: datetime
+    earliest: datetime
+    ignore_appointment_id: int | None
+    already_booked_id: int | None  # the patient's live appointment on the very slot
+    held: int  # upcoming scheduled or closing appointments
+    same_doctor_same_day: bool
+    overlapping: bool
+
+
+def _patient_bookings(*, patient_id, starts_at, ends_at, now, slot_id=None, doctor_id=None, ignore_appointment_id=None):
+    """The patient's appointments that a booking of [starts_at, ends_at) could clash with, counted in one query.
+
+    Only rows from ``earliest`` on can matter (the (patient, starts_at) index bounds the read): upcoming ones
+    (the limit), the slot's clinic day (one per doctor per day) and those starting at most LONGEST_APPOINTMENT
+    before the slot (the overlap); the patient's history before that is never read.
+    """
+    day_start, day_end = local_day_bounds(timezone.localdate(starts_at))
+    earliest = min(now, day_start, starts_at - LONGEST_APPOINTMENT)
+    holding = Q(status__in=HOLDING_STATUSES)
+    counts = {
+        "held": Count("pk", filter=holding & Q(starts_at__gt=now)),
+        "overlapping": Count("pk", filter=holding & Q(starts_at__lt=ends_at, ends_at__gt=starts_at)),
+    }
+    if slot_id is not None:
+        counts["already_booked_id"] = Max("pk", filter=Q(live_slot_id=slot_id))
+    if doctor_id is not None:
+        counts["same_day"] = Count("pk", filter=Q(doctor_id=doctor_id, starts_at__gte=day_start, starts_at__lt=day_end))
+    found = (
+        Appointment.objects.filter(patient_id=patient_id, status__in=LIVE_STATUSES, starts_at__gte=earliest)
+        .exclude(pk=ignore_appointment_id)
+        .aggregate(**counts)
+    )
+    return _PatientBookings(
+        patient_id=patient_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        earliest=earliest,
+        ignore_appointment_id=ignore_appointment_id,
+        already_booked_id=found.get("already_booked_id"),
+        held=found["held"],
+        same_doctor_same_day=bool(found.get("same_day")),
+        overlapping=bool(found["overlapping"]),
+    )
+
+
+def _check_no_overlap(bookings):
+    if not bookings.overlapping:
+        return
     overlapping = (
         Appointment.objects.filter(
-            patient_id=patient_id,
+            patient_id=bookings.patient_id,
             status__in=HOLDING_STATUSES,
-            starts_at__lt=ends_at,
-            ends_at__gt=starts_at,
+            starts_at__gte=bookings.earliest,
+            starts_at__lt=bookings.ends_at,
+            ends_at__gt=bookings.starts_at,
         )
-        .exclude(pk=ignore_appointment_id)
+        .exclude(pk=bookings.ignore_appointment_id)
         .select_related("patient", "doctor")
         .first()
     )
-    if overlapping is not None:
-        raise OverlappingAppointment(appointment=overlapping)
+    raise OverlappingAppointment(appointment=overlapping)
 
 
-def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
+def _check_booking_limits(bookings):
     """At most MAX_FUTURE_APPOINTMENTS future appointments, and one per doctor per clinic day."""
-    limit = settings.MAX_FUTURE_APPOINTMENTS
-    held = (
-        Appointment.objects.filter(patient_id=patient_id, status__in=HOLDING_STATUSES, starts_at__gt=now)
-        .exclude(pk=ignore_appointment_id)
-        .count()
-    )
-    if held >= limit:
+    held = bookings.held
+    if held >= settings.MAX_FUTURE_APPOINTMENTS:
         raise TooManyFutureAppointments(
             with_clinic_phone(
                 ngettext(
@@ -99,15 +154,7 @@ def _check_booking_limits(*, patient_id, slot, now, ignore_appointment_id=None):
                 % {"count": held}
             )
         )
-    day_start, day_end = local_day_bounds(timezone.localdate(slot.starts_at))
-    same_day = Appointment.objects.filter(
-        patient_id=patient_id,
-        doctor_id=slot.doctor_id,
-        status__in=LIVE_STATUSES,
-        starts_at__gte=day_start,
-        starts_at__lt=day_end,
-    ).exclude(pk=ignore_appointment_id)
-    if same_day.exists():
+    if bookings.same_doctor_same_day:
         raise OnePerDoctorPerDay(with_clinic_phone(OnePerDoctorPerDay.message))
 
 
@@ -136,20 +183,29 @@ def book_slot(*, patient, slot_id, booked_by=None, reason=""):
     try:
         with _lock_conflicts_as_busy(), transaction.atomic():
             _lock_patient(patient.pk)
-            slot = Slot.objects.select_related("doctor").filter(pk=slot_id).first()
+            # The doctor's profile comes along for the confirmation mail (does the doctor want a notice?).
+            slot = Slot.objects.select_related("doctor__doctor_profile").filter(pk=slot_id).first()
             if slot is None:
                 raise SlotUnavailable()
             if not slot.doctor.is_active:
                 raise DoctorUnavailable()
             if slot.starts_at <= now:
                 raise SlotInPast()
-            already_booked = Appointment.objects.filter(live_slot_id=slot.pk, patient=patient).first()
-            if already_booked is not None:
+            bookings = _patient_bookings(
+                patient_id=patient.pk,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                now=now,
+                slot_id=slot.pk,
+                doctor_id=slot.doctor_id,
+            )
+            if bookings.already_booked_id is not None:
+                already_booked = Appointment.objects.get(pk=bookings.already_booked_id)
                 already_booked.patient, already_booked.doctor = patient, slot.doctor
                 raise AlreadyBookedByYou(appointment=already_booked)
             if not permissions.may_exceed_booking_limits(booked_by):
-                _check_booking_limits(patient_id=patient.pk, slot=slot, now=now)
-            _check_no_overlap(patient_id=patient.pk, starts_at=slot.starts_at, ends_at=slot.ends_at)
+                _check_booking_limits(bookings)
+            _check_no_overlap(bookings)
             if not _claim_open_slot(slot_id, now):
                 raise SlotUnavailable()
             _refuse_unless_allowed(waitlist_holds.claim_refusal(slot_id=slot.pk, patient_id=patient.pk, now=now))
@@ -157,7 +213,7 @@ def book_slot(*, patient, slot_id, booked_by=None, reason=""):
                 slot_id=slot.pk,
                 live_slot_id=slot.pk,
                 patient=patient,
-                doctor_id=slot.doctor_id,
+                doctor=slot.doctor,
                 starts_at=slot.starts_at,
                 ends_at=slot.ends_at,
                 booked_by=booked_by,
@@ -217,16 +273,17 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
                 raise DoctorUnavailable()
             if new_slot.starts_at <= now:
                 raise SlotInPast()
-            if not permissions.may_exceed_booking_limits(actor):
-                _check_booking_limits(
-                    patient_id=patient_id, slot=new_slot, now=now, ignore_appointment_id=appointment.pk
-                )
-            _check_no_overlap(
+            bookings = _patient_bookings(
                 patient_id=patient_id,
                 starts_at=new_slot.starts_at,
                 ends_at=new_slot.ends_at,
+                now=now,
+                doctor_id=new_slot.doctor_id,
                 ignore_appointment_id=appointment.pk,
             )
+            if not permissions.may_exceed_booking_limits(actor):
+                _check_booking_limits(bookings)
+            _check_no_overlap(bookings)
             if not _claim_open_slot(new_slot.pk, now):
                 raise SlotUnavailable()
             _refuse_unless_allowed(waitlist_holds.claim_refusal(slot_id=new_slot.pk, patient_id=patient_id, now=now))
@@ -279,10 +336,13 @@ def revert_no_show(*, appointment_id, actor, ip_address=None):
             if slot is None or Appointment.objects.filter(live_slot_id=slot.pk).exists():
                 raise NoShowSlotTaken()
             _check_no_overlap(
-                patient_id=patient_id,
-                starts_at=appointment.starts_at,
-                ends_at=appointment.ends_at,
-                ignore_appointment_id=appointment.pk,
+                _patient_bookings(
+                    patient_id=patient_id,
+                    starts_at=appointment.starts_at,
+                    ends_at=appointment.ends_at,
+                    now=timezone.now(),
+                    ignore_appointment_id=appointment.pk,
+                )
             )
             Slot.objects.filter(pk=slot.pk).update(status=SlotStatus.BOOKED)
             schedule_changed([slot.doctor_id])

@@ -107,3 +107,22 @@ def test_the_read_timeout_reaches_the_mysql_connection():
         wrapper.close()
 
     assert time.monotonic() - started < 4
+
+
+def test_the_settings_defaults_apply_when_the_url_sets_no_connection_age():
+    database = database_from_url(
+        "mysql://u@db/medly", sqlite_fallback=FALLBACK, conn_max_age=0, conn_health_checks=False
+    )
+
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (0, False)
+
+
+def test_the_url_wins_over_the_settings_defaults():
+    database = database_from_url(
+        "mysql://u@db/medly?conn_max_age=300&conn_health_checks=true",
+        sqlite_fallback=FALLBACK,
+        conn_max_age=0,
+        conn_health_checks=False,
+    )
+
+    assert (database["CONN_MAX_AGE"], database["CONN_HEALTH_CHECKS"]) == (300, True)

@@ -27,11 +27,20 @@ def read_config(**env):
     return {name.strip(): value.strip() for name, _, value in lines}
 
 
-def test_workers_follow_the_cpu_count_unless_web_concurrency_says_otherwise():
-    env = {key: value for key, value in os.environ.items() if key != "WEB_CONCURRENCY"}
+SERVING_VARIABLES = {"WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CLASS"}
 
-    assert read_config(**env)["workers"] == str(2 * len(os.sched_getaffinity(0)) + 1)
-    assert read_config(**env, WEB_CONCURRENCY="3")["workers"] == "3"
+
+def test_threaded_workers_follow_the_cpu_count_unless_the_environment_says_otherwise():
+    env = {key: value for key, value in os.environ.items() if key not in SERVING_VARIABLES}
+
+    config = read_config(**env)
+    assert (config["worker_class"], config["workers"], config["threads"]) == (
+        "gthread",
+        str(max(2, len(os.sched_getaffinity(0)))),
+        "8",
+    )
+    config = read_config(**env, WEB_CONCURRENCY="5", GUNICORN_THREADS="1", GUNICORN_WORKER_CLASS="sync")
+    assert (config["worker_class"], config["workers"], config["threads"]) == ("sync", "5", "1")
 
 
 def test_workers_are_recycled_with_jitter_beat_in_memory_and_open_no_control_socket():

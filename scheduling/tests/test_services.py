@@ -1,5 +1,7 @@
 """Booking and cancelling through the service functions."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, transaction
 from django_tasks_db.models import DBTaskResult
@@ -82,6 +84,20 @@ def test_a_patient_cannot_hold_overlapping_appointments_with_two_doctors():
 
     assert slot_status(overlapping) == SlotStatus.OPEN
     assert Appointment.objects.filter(patient=patient).count() == 1
+
+
+@pytest.mark.parametrize("hours", [2, 11])
+def test_a_long_appointment_that_began_hours_before_the_slot_still_overlaps_it(hours):
+    # The overlap check reads only appointments starting less than LONGEST_APPOINTMENT before the slot.
+    patient = PatientFactory()
+    starts_at = days_ahead(3, 20) - timedelta(hours=hours)
+    AppointmentFactory(
+        patient=patient, slot__starts_at=starts_at, slot__ends_at=starts_at + timedelta(hours=hours, minutes=30)
+    )
+    inside = SlotFactory(starts_at=days_ahead(3, 20))
+
+    with pytest.raises(OverlappingAppointment):
+        book_slot(patient=patient, slot_id=inside.pk)
 
 
 def test_back_to_back_appointments_do_not_overlap():
