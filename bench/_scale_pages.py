@@ -157,7 +157,8 @@ def explain(sql):
 def flags_of(plan):
     flags = []
     for row in plan:
-        table, rows = row.get("table") or "", int(row.get("rows") or 0)
+        # MariaDB may write "1 (0%)" for a row estimate: the leading number is the estimate.
+        table, rows = row.get("table") or "", int(re.match(r"\d*", str(row.get("rows") or "")).group() or 0)
         extra = row.get("Extra") or ""
         if table not in BIG_TABLES:
             continue
