@@ -185,26 +185,53 @@ def ensure_demo_records(people):
         )
 
 
-def run(out_path, requests):
-    setup_django()
+def time_page(user, url, requests):
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
+
+    client = client_for(user)
+    for _ in range(WARM_UP):
+        client.get(url)
+    reset_queries()  # the request resets the log when it starts: capture from an empty one
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    timings = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    return response, captured, timings
+
+
+def failed_page(role, name, url, search, exc):
+    return {
+        "name": f"{role}: {name}",
+        "compare_with": f"{role.split(' ')[0]}: {name}",
+        "url": url,
+        "search": search,
+        "status": f"failed: {exc}",
+        "queries": None,
+        "median_ms": None,
+        "min_ms": None,
+    }
+
+
+def run(out_path, requests):
+    setup_django()
+    from django.db import DatabaseError, connection
 
     people = users()
     ensure_demo_records(people)
     results, plans = [], {}
     for name, role, url, search in pages(people):
-        client = client_for(people[role])
-        for _ in range(WARM_UP):
-            response = client.get(url)
-        reset_queries()  # the request resets the log when it starts: capture from an empty one
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        timings = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
+        try:
+            response, captured, timings = time_page(people[role], url, requests)
+        except DatabaseError as exc:
+            # The database dropped the connection (a restart, a killed statement): report the page, go on.
+            connection.close()
+            results.append(failed_page(role, name, url, search, exc))
+            print(f"  {role}: {name}: failed: {exc}", flush=True)
+            continue
         label = f"{role}: {name}"
         base_role = role.split(" ")[0]
         results.append(

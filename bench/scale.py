@@ -193,7 +193,7 @@ def report(result):
     for page in result["scale"]["pages"]:
         base = demo.get(page["compare_with"])
         base_ms = base["median_ms"] if base else None
-        ratio = page["median_ms"] / base_ms if base_ms else None
+        ratio = page["median_ms"] / base_ms if base_ms and page["median_ms"] else None
         page["ratio"] = round(ratio, 2) if ratio else None
         mark = "" if ratio is None or ratio <= 1.5 else "  > 1.5×"
         if mark:
@@ -201,7 +201,7 @@ def report(result):
         queries = f"{base['queries'] if base else '-'}→{page['queries']}"
         statuses = f"{base['status'] if base else '-'}/{page['status']}"
         print(
-            f"{page['name']:<48} {base_ms if base_ms is not None else '-':>8} {page['median_ms']:>9} "
+            f"{page['name']:<48} {base_ms if base_ms is not None else '-':>8} {page['median_ms'] or '-':>9} "
             f"{(f'{ratio:.2f}' if ratio else '-'):>6}  {queries:>9}  {statuses}{mark}"
         )
     print()
