@@ -22,7 +22,7 @@ from accounts.forms import PatientDetailsForm, spoken_languages_field
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, RectificationRequest, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
 from accounts.photos import ACCEPTED_CONTENT_TYPES, reencoded_photo
-from medly.admin_lists import CalendarSafeLists, ReadOnlyAdmin
+from medly.admin_lists import BigTableLists, ReadOnlyAdmin
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
 from twofactor.admin import reset_second_factor
@@ -168,7 +168,7 @@ class PatientProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
+class UserAdmin(BigTableLists, DjangoUserAdmin):
     actions = [reset_second_factor]
     form = MedlyUserChangeForm
     add_form = MedlyUserCreationForm
@@ -289,8 +289,9 @@ class UserAdmin(CalendarSafeLists, DjangoUserAdmin):
 
 
 @admin.register(PrivacyConsent)
-class PrivacyConsentAdmin(CalendarSafeLists, admin.ModelAdmin):
+class PrivacyConsentAdmin(BigTableLists, admin.ModelAdmin):
     list_display = ("user", "notice_version", "channel", "recorded_by", "accepted_at", "ip_address")
+    list_select_related = ("user", "recorded_by")
     list_filter = ("notice_version", "channel")
     search_fields = ("user__email",)
 

@@ -666,3 +666,23 @@ def _public(document):
     document = dict(document)
     document["id"] = str(document.pop("_id"))
     return document
+
+
+# --- bulk loading (manage.py seed_scale) ----------------------------------------
+
+
+def insert_records_bulk(documents):
+    """Insert many record documents at once (generated data for a fresh database; no upsert, no validation)."""
+    with _translate_errors():
+        if documents:
+            _records().insert_many(documents, ordered=False)
+
+
+def insert_encounters_bulk(documents):
+    """Insert many final encounters, each already holding its ``_id`` (ObjectId or hex) and chain link."""
+    prepared = [{**document, "_id": _object_id(str(document["_id"]))} for document in documents]
+    for document in prepared:
+        validate_encounter(document)
+    with _translate_errors():
+        if prepared:
+            _encounters().insert_many(prepared, ordered=False)

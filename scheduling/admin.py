@@ -15,7 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from medly.admin_lists import CalendarSafeLists
+from accounts.models import Role
+from medly.admin_lists import BigTableLists
 from scheduling import availability, services
 from scheduling.exceptions import SchedulingError
 from scheduling.models import Appointment, ClinicClosure, Slot, SlotStatus, Specialty
@@ -27,7 +28,7 @@ class SpecialtyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(CalendarSafeLists, admin.ModelAdmin):
+class SlotAdmin(BigTableLists, admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "doctor", "status")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
     search_fields = ("doctor__email", "doctor__first_name", "doctor__last_name")
@@ -68,11 +69,19 @@ def mark_no_shows(modeladmin, request, queryset):
     _run_for_each(modeladmin, request, queryset, services.mark_no_show, _("marked as no-show"))
 
 
+class DoctorListFilter(admin.RelatedFieldListFilter):
+    """The doctors to filter by: users with the doctor role. A plain filter would list every user, patients
+    included; RelatedOnlyFieldListFilter reads the doctor of every appointment (SELECT DISTINCT over the table)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"role": Role.DOCTOR})
+
+
 @admin.register(Appointment)
-class AppointmentAdmin(CalendarSafeLists, admin.ModelAdmin):
+class AppointmentAdmin(BigTableLists, admin.ModelAdmin):
     list_display = ("starts_at", "doctor", "patient", "status", "checked_in_at")
-    # RelatedOnly: a plain "doctor" filter would list every user, patients included.
-    list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", DoctorListFilter))
     search_fields = ("patient__email", "patient__last_name", "doctor__email", "doctor__last_name")
     list_select_related = ("doctor", "patient")
     actions = [cancel_selected, mark_no_shows]
