@@ -172,3 +172,11 @@ class MariaDBPair:
         self.primary.query(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
         self.primary.query(*statements, database=database)
         return tables
+
+    def empty_tables(self, database):
+        """Delete every row of ``database`` on the primary (the replica follows), as `copy_schema` left it."""
+        tables = [
+            row[0] for row in self.primary.query("SHOW FULL TABLES WHERE Table_type = 'BASE TABLE'", database=database)
+        ]
+        deletes = [f"DELETE FROM `{table}`" for table in tables]  # noqa: S608 - names read from the server
+        self.primary.query("SET foreign_key_checks = 0", *deletes, database=database)
