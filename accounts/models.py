@@ -247,7 +247,8 @@ class UserSearchWord(models.Model):
     word = models.CharField(max_length=search_words.WORD_MAX_LENGTH)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "word", "user"], name="user_search_word_unique")]
+        # Not unique: words the Python rule tells apart may still be equal in the column's collation.
+        indexes = [models.Index(fields=["kind", "word", "user"], name="user_search_word")]
 
     def __str__(self):
         return f"{self.user_id} {self.kind}:{self.word}"

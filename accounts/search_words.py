@@ -17,7 +17,7 @@ PHONE_TAIL = "tail"
 
 WORD_MAX_LENGTH = 191
 _INNER_START = re.compile(r"(?<=[^\w])(?=\w)")
-_PHONE_WORD = re.compile(r"[\d+()\-.]+")
+_PHONE_WORD = re.compile(r"[0-9+()\-.]+")
 
 
 def _with_inner_words(text):
@@ -32,7 +32,8 @@ def _with_inner_words(text):
 
 
 def phone_digits(text):
-    return "".join(char for char in text or "" if char.isdigit())
+    """The ASCII digits of ``text`` after folding (a full-width "０" is a 0)."""
+    return "".join(char for char in fold_for_search(text) if char in "0123456789")
 
 
 def search_words(*, first_name, last_name, email, phone):

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='search_words', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'word', 'user'), name='user_search_word_unique')],
+                'indexes': [models.Index(fields=['kind', 'word', 'user'], name='user_search_word')],
             },
         ),
         migrations.RunPython(fill_search_words, migrations.RunPython.noop),
