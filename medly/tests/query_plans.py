@@ -29,3 +29,19 @@ def describe(queryset):
         f"{row['select_type']:<20} {row['table']:<28} {row['type']:<16} {row['key']} rows={row['rows']} {row['Extra']}"
         for row in plan(queryset)
     )
+
+
+def plan_of_sql(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def captured_plans(captured, table):
+    """The plan rows reading ``table`` of each SELECT a CaptureQueriesContext saw."""
+    rows = []
+    for query in captured.captured_queries:
+        if query["sql"].lstrip().upper().startswith("SELECT") and f"`{table}`" in query["sql"]:
+            rows.extend(row for row in plan_of_sql(query["sql"]) if row["table"] in (table, "U0"))
+    return rows
