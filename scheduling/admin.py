@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin_search import SearchPeopleByWords
 from medly.admin_lists import CalendarSafeLists
 from scheduling import availability, services
 from scheduling.exceptions import SchedulingError
@@ -27,10 +28,11 @@ class SpecialtyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(CalendarSafeLists, admin.ModelAdmin):
+class SlotAdmin(SearchPeopleByWords, CalendarSafeLists, admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "doctor", "status")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
     search_fields = ("doctor__email", "doctor__first_name", "doctor__last_name")
+    people_searched = ("doctor",)
     list_select_related = ("doctor",)
     readonly_fields = ("status",)
     # No bulk delete: a booked slot holds an appointment.
@@ -69,11 +71,12 @@ def mark_no_shows(modeladmin, request, queryset):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(CalendarSafeLists, admin.ModelAdmin):
+class AppointmentAdmin(SearchPeopleByWords, CalendarSafeLists, admin.ModelAdmin):
     list_display = ("starts_at", "doctor", "patient", "status", "checked_in_at")
     # RelatedOnly: a plain "doctor" filter would list every user, patients included.
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", admin.RelatedOnlyFieldListFilter))
     search_fields = ("patient__email", "patient__last_name", "doctor__email", "doctor__last_name")
+    people_searched = ("patient", "doctor")
     list_select_related = ("doctor", "patient")
     actions = [cancel_selected, mark_no_shows]
 

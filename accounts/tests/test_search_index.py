@@ -203,3 +203,24 @@ def test_the_directory_looks_up_each_doctors_words_by_index(crowd):
 
     assert "accounts_usersearchword" not in full_scans(found), describe(found)
     assert "accounts_user" not in full_scans(found), describe(found)
+
+
+def test_admin_finds_users_slots_and_appointments_by_the_word_index(client):
+    from scheduling.tests.factories import AppointmentFactory
+
+    client.force_login(AdminFactory())
+    appointment = AppointmentFactory(
+        patient=PatientFactory(first_name="Ximena", last_name="Uc", phone="999 555 0101"),
+        slot__doctor=DoctorFactory(first_name="Jorge", last_name="Chablé"),
+    )
+    AppointmentFactory()
+
+    def listed(path, query):
+        return list(client.get(path, {"q": query}).context["cl"].result_list)
+
+    assert listed("/admin/accounts/user/", "xime 0101") == [appointment.patient]
+    assert listed("/admin/scheduling/slot/", "chable") == [appointment.slot]
+    assert listed("/admin/scheduling/appointment/", "chable") == [appointment]
+    assert listed("/admin/scheduling/appointment/", "ximena uc") == [appointment]
+    assert listed("/admin/scheduling/appointment/", "ximena chable") == [appointment]
+    assert listed("/admin/scheduling/appointment/", "imena") == []

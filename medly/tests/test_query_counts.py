@@ -72,6 +72,9 @@ WITH_PARAMETERS = [
     ("/admin/accounts/user/", "admin", 6),
     ("/admin/accounts/user/?q={last_name}", "admin", 6),
     ("/admin/scheduling/appointment/", "admin", 7),
+    # The ids of the people the word finds first, then an index range for patient or doctor.
+    ("/admin/scheduling/appointment/?q={last_name}", "admin", 8),
+    ("/admin/scheduling/slot/?q={last_name}", "admin", 7),
     ("/admin/scheduling/slot/", "admin", 7),
     ("/admin/records/operation/", "admin", 6),
     ("/admin/records/auditevent/", "admin", 7),
