@@ -233,9 +233,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class UserSearchWordKind(models.TextChoices):
-    NAME = search_words.NAME, _("name or email")
-    PHONE = search_words.PHONE, _("phone")
-    PHONE_TAIL = search_words.PHONE_TAIL, _("phone, reversed digits")
+    # Never shown to anyone: the index's own bookkeeping, so not translated.
+    NAME = search_words.NAME, "name or email"
+    PHONE = search_words.PHONE, "phone"
+    PHONE_TAIL = search_words.PHONE_TAIL, "phone, reversed digits"
 
 
 class UserSearchWord(models.Model):

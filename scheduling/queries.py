@@ -154,9 +154,10 @@ def _upcoming_filter(now):
 
 
 def upcoming_appointments(patient, *, now=None):
-    """The patient's appointments still to come (not cancelled, not over), soonest first, with their doctors."""
+    """The patient's appointments still to come (not cancelled, not over), soonest first, with their doctors
+    (a queryset, for paging)."""
     now = now or timezone.now()
-    return list(
+    return (
         Appointment.objects.filter(_upcoming_filter(now), patient=patient)
         .select_related("doctor")
         .order_by("starts_at", "pk")
@@ -172,12 +173,6 @@ def past_appointments(patient, *, now=None):
         .select_related("doctor")
         .order_by("-starts_at", "-pk")
     )
-
-
-def patient_appointments(patient):
-    """(upcoming, past) appointments of a patient, with their doctors."""
-    now = timezone.now()
-    return upcoming_appointments(patient, now=now), list(past_appointments(patient, now=now))
 
 
 def slot_to_book(slot_id):

@@ -24,6 +24,8 @@ from scheduling.models import Specialty
 
 DOCTORS_PER_PAGE = 12
 PAST_APPOINTMENTS_PER_PAGE = 10
+# Patients book a few ahead themselves, but reception and admins may book them past that limit.
+UPCOMING_APPOINTMENTS_PER_PAGE = 10
 
 
 @require_GET
@@ -139,7 +141,9 @@ def appointments(request):
             request,
             "scheduling/patient_appointments.html",
             {
-                "upcoming": queries.upcoming_appointments(request.user),
+                "upcoming": Paginator(
+                    queries.upcoming_appointments(request.user), UPCOMING_APPOINTMENTS_PER_PAGE
+                ).get_page(request.GET.get("upcoming")),
                 "past": past,
             },
         )

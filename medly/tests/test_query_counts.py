@@ -44,7 +44,7 @@ PINNED = {
     "rectifications:desk": {"reception": 3, "admin": 4},
     "scheduling:my_public_profile": {"doctor": 2},
     "scheduling:book": {"patient": 4},
-    "scheduling:appointments": {"patient": 4, "doctor": 8},
+    "scheduling:appointments": {"patient": 5, "doctor": 8},
     "scheduling:reschedule": {"patient": 3, "reception": 3, "admin": 4},
     "scheduling:availability": {"doctor": 4},
     "records:consultation": {"doctor": 7},
@@ -66,7 +66,7 @@ WITH_PARAMETERS = [
     ("/patients/?q={last_name}", "doctor", 3),
     ("/patients/?page=2", "admin", 4),
     ("/desk/book/?q={last_name}", "reception", 2),
-    ("/appointments/?page=2", "patient", 4),
+    ("/appointments/?page=2&upcoming=2", "patient", 5),
     ("/appointments/?view=week", "doctor", 8),
     ("/admin/", "admin", 5),
     ("/admin/accounts/user/", "admin", 6),
@@ -82,8 +82,8 @@ WITH_PARAMETERS = [
 
 
 def add_rows(clinic, count):
-    """``count`` more of what lists grow with: the patient's past appointments, the doctor's patients
-    (today and the next days) and open slots."""
+    """``count`` more of what lists grow with: the patient's past and coming appointments (staff may book
+    past the patient's own limit), the doctor's patients (today and the next days) and open slots."""
     patient, doctor = clinic.people["patient"], clinic.people["doctor"]
     for n in range(count):
         AppointmentFactory(
@@ -93,6 +93,7 @@ def add_rows(clinic, count):
             status=AppointmentStatus.CANCELLED if n % 2 else AppointmentStatus.NO_SHOW,
             live_slot=None,
         )
+        AppointmentFactory(patient=patient, slot__doctor=doctor, slot__starts_at=days_ahead(30 + n, 8))
         AppointmentFactory(patient=PatientFactory(), slot__doctor=doctor, slot__starts_at=days_ahead(n % 3, 12, n))
         SlotFactory(doctor=doctor, starts_at=days_ahead(20 + n // 10, 8 + n % 10))
 
