@@ -164,6 +164,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["last_name", "first_name"]
+        # Lists of people are in name order and paged: a search for a common name walks this and stops at
+        # the page's end instead of sorting every match (bench/search_index.py).
+        indexes = [models.Index(fields=["last_name", "first_name"], name="user_name_order")]
 
     def __str__(self):
         if not self.email:

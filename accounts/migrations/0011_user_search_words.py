@@ -42,4 +42,8 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(fill_search_words, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name='user',
+            index=models.Index(fields=['last_name', 'first_name'], name='user_name_order'),
+        ),
     ]
