@@ -17,6 +17,7 @@ from accounts import (
     services,
 )
 from accounts.admin_doctor import add_doctor_view
+from accounts.admin_search import SearchPeopleByWords
 from accounts.exceptions import InvalidPhoto
 from accounts.forms import PatientDetailsForm, spoken_languages_field
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, RectificationRequest, Role, User
@@ -168,14 +169,14 @@ class PatientProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(BigTableLists, DjangoUserAdmin):
+class UserAdmin(SearchPeopleByWords, BigTableLists, DjangoUserAdmin):
     actions = [reset_second_factor]
     form = MedlyUserChangeForm
     add_form = MedlyUserCreationForm
     inlines = [DoctorProfileInline, PatientProfileInline]
     list_display = ("email", "first_name", "last_name", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active")
-    search_fields = ("email", "first_name", "last_name")
+    search_fields = ("email", "first_name", "last_name", "phone")
     ordering = ("last_name", "first_name")
     # Plain multiple selects: the filter widget's help icons carry ARIA attributes a <span> may not have.
     filter_horizontal = ()

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import search_words
 from medly.text import fold_for_search
 
 # CURP: 4 letters, birth date YYMMDD, sex (H/M/X), state (2), 3 consonants,
@@ -80,7 +81,35 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-class UserManager(BaseUserManager):
+SEARCHED_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+class UserQuerySet(models.QuerySet):
+    """Keeps the search words in step on the bulk paths that skip save()."""
+
+    def update(self, **fields):
+        if set(SEARCHED_FIELDS) & set(fields):
+            raise TypeError("Names, emails and phones change through save(), which keeps the search words in step")
+        return super().update(**fields)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for user in objs:
+            user.email = user.email or None
+            user.search_text = user.folded_search_text()
+        created = super().bulk_create(objs, *args, **kwargs)
+        UserSearchWord.objects.bulk_create(
+            [row for user in created for row in UserSearchWord.rows_for(user)], batch_size=5000
+        )
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if set(SEARCHED_FIELDS) & set(fields):
+            raise TypeError("Names, emails and phones change through save(), which keeps the search words in step")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def _create_user(self, email, password, **fields):
@@ -135,6 +164,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["last_name", "first_name"]
+        # Lists of people are in name order and paged: a search for a common name walks this and stops at
+        # the page's end instead of sorting every match (bench/search_index.py).
+        indexes = [models.Index(fields=["last_name", "first_name"], name="user_name_order")]
 
     def __str__(self):
         if not self.email:
@@ -145,14 +177,35 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = UserManager.normalize_email(self.email) or None
 
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        user = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        user._searched_as = user._searched_values()
+        return user
+
+    def _searched_values(self):
+        return tuple(self.__dict__.get(name) for name in SEARCHED_FIELDS)
+
+    def folded_search_text(self):
+        return fold_for_search(f"{self.first_name} {self.last_name} {self.email or ''}")
+
     def save(self, *args, **kwargs):
         # "" would collide with the next patient without an email under the unique constraint.
         self.email = self.email or None
-        self.search_text = fold_for_search(f"{self.first_name} {self.last_name} {self.email or ''}")
+        self.search_text = self.folded_search_text()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"first_name", "last_name", "email"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_text"}
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        searched = self._searched_values()
+        names_saved = update_fields is None or bool(set(SEARCHED_FIELDS) & set(update_fields))
+        if adding or (names_saved and searched != getattr(self, "_searched_as", None)):
+            # Part of the caller's transaction: the words never disagree with the row they describe.
+            if not adding:
+                UserSearchWord.objects.filter(user=self).delete()
+            UserSearchWord.objects.bulk_create(UserSearchWord.rows_for(self))
+            self._searched_as = searched
 
     def get_full_name(self):
         return f"{self.first_name} {self.last_name}".strip()
@@ -180,6 +233,36 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_clinic_admin(self):
         return self.role == Role.ADMIN
+
+
+class UserSearchWordKind(models.TextChoices):
+    # Never shown to anyone: the index's own bookkeeping, so not translated.
+    NAME = search_words.NAME, "name or email"
+    PHONE = search_words.PHONE, "phone"
+    PHONE_TAIL = search_words.PHONE_TAIL, "phone, reversed digits"
+
+
+class UserSearchWord(models.Model):
+    """One folded word a user is found by (accounts/search_words.py); written only by User.save() and
+    the user queryset's bulk_create."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="search_words")
+    kind = models.CharField(max_length=5, choices=UserSearchWordKind.choices)
+    word = models.CharField(max_length=search_words.WORD_MAX_LENGTH)
+
+    class Meta:
+        # Not unique: words the Python rule tells apart may still be equal in the column's collation.
+        indexes = [models.Index(fields=["kind", "word", "user"], name="user_search_word")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}:{self.word}"
+
+    @classmethod
+    def rows_for(cls, user):
+        words = search_words.search_words(
+            first_name=user.first_name, last_name=user.last_name, email=user.email, phone=user.phone
+        )
+        return [cls(user_id=user.pk, kind=kind, word=word) for kind, word in sorted(words)]
 
 
 class Sex(models.TextChoices):

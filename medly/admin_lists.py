@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
@@ -18,6 +19,9 @@ class CalendarSafeChangeList(ChangeList):
             str(queryset.query)
         except OverflowError as error:
             raise IncorrectLookupParameters(error) from error
+        except EmptyResultSet:
+            pass  # a search that can match nothing (no such person): an empty list, as the page shows
+
         return queryset
 
 

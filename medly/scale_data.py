@@ -36,7 +36,17 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Max
 
-from accounts.models import ConsentChannel, DoctorProfile, PatientProfile, PrivacyConsent, Role, Sex, User
+from accounts import search_words
+from accounts.models import (
+    ConsentChannel,
+    DoctorProfile,
+    PatientProfile,
+    PrivacyConsent,
+    Role,
+    Sex,
+    User,
+    UserSearchWord,
+)
 from medly.text import fold_for_search
 from records import audit, chain, repository
 from records.models import GENESIS_HASH, AuditEvent, Operation, OperationKind, OperationState, RecordChainHead
@@ -242,6 +252,27 @@ class Generator:
         "is_superuser",
     )
 
+    def _insert_users(self, users):
+        """The users and the words they are found by (what ``User.save`` writes to the search index)."""
+        self.writer.insert(User, self.USER_COLUMNS, users)
+        columns = {name: index for index, name in enumerate(self.USER_COLUMNS)}
+        self.writer.insert(
+            UserSearchWord,
+            ("user_id", "kind", "word"),
+            (
+                (row[columns["id"]], kind, word)
+                for row in users
+                for kind, word in sorted(
+                    search_words.search_words(
+                        first_name=row[columns["first_name"]],
+                        last_name=row[columns["last_name"]],
+                        email=row[columns["email"]],
+                        phone=row[columns["phone"]],
+                    )
+                )
+            ),
+        )
+
     def _doctors(self, rng, password, specialties):
         first_id = _next_id(User)
         profile_id = _next_id(DoctorProfile)
@@ -265,7 +296,7 @@ class Generator:
             )
             for specialty_id in rng.sample(specialties, min(len(specialties), rng.choice((1, 1, 2)))):
                 links.append((profile_id + index, specialty_id))
-        self.writer.insert(User, self.USER_COLUMNS, users)
+        self._insert_users(users)
         self.writer.insert(
             DoctorProfile,
             ("id", "user_id", "license_number", "degree_institution", "bio", "consultation_fee", "languages"),
@@ -320,7 +351,7 @@ class Generator:
                     "created_at": self.joined_at,
                 }
             )
-        self.writer.insert(User, self.USER_COLUMNS, users)
+        self._insert_users(users)
         self.writer.insert(PatientProfile, ("id", "user_id", "date_of_birth", "sex"), profiles)
         self.writer.insert(PrivacyConsent, ("id", "user_id", "notice_version", "accepted_at", "channel"), consents)
         self.writer.insert(

@@ -5,11 +5,15 @@ from datetime import datetime
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts import search_words
 from accounts.models import Role, User
+from accounts.queries import users_found_by
 from medly.text import fold_for_search
 from records import permissions
 from records.cie10 import normalise_code
 from records.models import UNFINISHED_STATES, Cie10Code, Cie10Sex, Operation, OperationKind
+
+MAX_SEARCH_WORDS = 6
 
 
 def patient_or_404(patient_id):
@@ -20,10 +24,11 @@ def patient_or_404(patient_id):
 
 
 def patients_for(user, *, query=""):
-    """The patients whose records ``user`` may read (permissions.readable_patients), searched by name or email."""
+    """The patients whose records ``user`` may read (permissions.readable_patients) with a word of their name
+    or email beginning with each word of ``query``."""
     patients = permissions.readable_patients(user).select_related("patient_profile")
-    for word in fold_for_search(query).split():
-        patients = patients.filter(search_text__contains=word)
+    for word in search_words.query_words(query, limit=MAX_SEARCH_WORDS):
+        patients = patients.filter(pk__in=users_found_by(word, kinds=(search_words.NAME,)))
     return patients.order_by("last_name", "first_name", "pk")
 
 

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin_search import SearchPeopleByWords
 from accounts.models import Role
 from medly.admin_lists import BigTableLists
 from scheduling import availability, services
@@ -28,10 +29,11 @@ class SpecialtyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(BigTableLists, admin.ModelAdmin):
+class SlotAdmin(SearchPeopleByWords, BigTableLists, admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "doctor", "status")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
     search_fields = ("doctor__email", "doctor__first_name", "doctor__last_name")
+    people_searched = ("doctor",)
     list_select_related = ("doctor",)
     readonly_fields = ("status",)
     # No bulk delete: a booked slot holds an appointment.
@@ -79,10 +81,11 @@ class DoctorListFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(BigTableLists, admin.ModelAdmin):
+class AppointmentAdmin(SearchPeopleByWords, BigTableLists, admin.ModelAdmin):
     list_display = ("starts_at", "doctor", "patient", "status", "checked_in_at")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", DoctorListFilter))
     search_fields = ("patient__email", "patient__last_name", "doctor__email", "doctor__last_name")
+    people_searched = ("patient", "doctor")
     list_select_related = ("doctor", "patient")
     actions = [cancel_selected, mark_no_shows]
 

@@ -80,7 +80,9 @@ class Slot(models.Model):
             models.UniqueConstraint(fields=["doctor", "starts_at"], name="slot_unique_doctor_start"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="slot_ends_after_start"),
         ]
-        indexes = [models.Index(fields=["status", "starts_at"], name="slot_status_start")]
+        # Every free-slot read (doctor page, directory, agenda, availability, waitlist) filters by doctor and status
+        # and walks starts_at in order.
+        indexes = [models.Index(fields=["doctor", "status", "starts_at"], name="slot_doctor_status_start")]
 
     def __str__(self):
         return f"{self.doctor_id} @ {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.status})"
@@ -163,6 +165,10 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["patient", "starts_at"], name="appointment_patient_start"),
             models.Index(fields=["doctor", "starts_at"], name="appointment_doctor_start"),
+            # Reminders' due appointments and the consistency check's closing ones.
+            models.Index(fields=["status", "starts_at"], name="appointment_status_start"),
+            # The desk's and closures' clinic day: every doctor, one range of starts_at.
+            models.Index(fields=["starts_at"], name="appointment_start"),
         ]
 
     def __str__(self):

@@ -7,8 +7,9 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import search_words
 from accounts.models import DoctorProfile, Role, User
-from medly.text import fold_for_search
+from accounts.queries import users_found_by
 from scheduling.exceptions import AlreadyBookedByYou, DoctorUnavailable, SlotInPast, SlotUnavailable
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus, Specialty
 from waitlist.exceptions import SlotHeld
@@ -47,7 +48,7 @@ def _matches_word(word):
             _starts_a_word("specialty__search_name", word)
         )
     )
-    return _starts_a_word("search_text", word) | Q(specialty)
+    return Q(pk__in=users_found_by(word, kinds=(search_words.NAME,))) | Q(specialty)
 
 
 def directory(*, query="", specialty_id=None, free_after=None):
@@ -62,7 +63,7 @@ def directory(*, query="", specialty_id=None, free_after=None):
         .annotate(next_free_slot=_next_free_slot_subquery(now))
         .order_by("last_name", "first_name", "pk")
     )
-    for word in fold_for_search(query).split()[:MAX_SEARCH_WORDS]:
+    for word in search_words.query_words(query, limit=MAX_SEARCH_WORDS):
         doctors = doctors.filter(_matches_word(word))
     if specialty_id:
         doctors = doctors.filter(
@@ -155,9 +156,10 @@ def _upcoming_filter(now):
 
 
 def upcoming_appointments(patient, *, now=None):
-    """The patient's appointments still to come (not cancelled, not over), soonest first, with their doctors."""
+    """The patient's appointments still to come (not cancelled, not over), soonest first, with their doctors
+    (a queryset, for paging)."""
     now = now or timezone.now()
-    return list(
+    return (
         Appointment.objects.filter(_upcoming_filter(now), patient=patient)
         .select_related("doctor")
         .order_by("starts_at", "pk")
@@ -173,12 +175,6 @@ def past_appointments(patient, *, now=None):
         .select_related("doctor")
         .order_by("-starts_at", "-pk")
     )
-
-
-def patient_appointments(patient):
-    """(upcoming, past) appointments of a patient, with their doctors."""
-    now = timezone.now()
-    return upcoming_appointments(patient, now=now), list(past_appointments(patient, now=now))
 
 
 def slot_to_book(slot_id):
@@ -254,13 +250,14 @@ def clinic_day(day):
 
 
 def find_patients(query, *, limit=20):
-    """Active patients matching every word of ``query`` in their name, email or phone."""
-    words = fold_for_search(query).split()
+    """Active patients with a word of their name, email or phone beginning with each word of ``query``
+    (a phone number may also be given by its last digits)."""
+    words = search_words.query_words(query, limit=MAX_SEARCH_WORDS)
     if not words:
         return User.objects.none()
     patients = User.objects.filter(role=Role.PATIENT, is_active=True)
     for word in words:
-        patients = patients.filter(Q(search_text__contains=word) | Q(phone__contains=word))
+        patients = patients.filter(pk__in=users_found_by(word, kinds=(search_words.NAME, search_words.PHONE)))
     return patients.order_by("last_name", "first_name")[:limit]
 
 

@@ -23,6 +23,8 @@ from scheduling.forms import AgendaForm, BookingForm, RescheduleForm
 from scheduling.models import Specialty
 
 PAST_APPOINTMENTS_PER_PAGE = 10
+# Patients book a few ahead themselves, but reception and admins may book them past that limit.
+UPCOMING_APPOINTMENTS_PER_PAGE = 10
 
 
 @require_GET
@@ -146,7 +148,9 @@ def appointments(request):
             request,
             "scheduling/patient_appointments.html",
             {
-                "upcoming": queries.upcoming_appointments(request.user),
+                "upcoming": Paginator(
+                    queries.upcoming_appointments(request.user), UPCOMING_APPOINTMENTS_PER_PAGE
+                ).get_page(request.GET.get("upcoming")),
                 "past": past,
             },
         )

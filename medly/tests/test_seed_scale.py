@@ -8,12 +8,13 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
 
-from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User
+from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, Role, User, UserSearchWord
 from accounts.tests.factories import PatientFactory
 from medly import scale_data
 from medly.text import fold_for_search
 from records import repository
 from records.models import AuditEvent, Operation, OperationKind, OperationState, RecordChainHead
+from scheduling import queries
 from scheduling.models import LIVE_STATUSES, Appointment, AppointmentStatus, Slot, SlotStatus
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +144,14 @@ def test_refuses_sizes_it_cannot_honour(sizes):
     with pytest.raises(CommandError):
         call_command("seed_scale", *SIZES, *sizes)
     assert not User.objects.exists()
+
+
+def test_generated_people_are_found_by_the_search_index_as_saved_ones_are():
+    seed()
+
+    for user in User.objects.all():
+        stored = sorted(UserSearchWord.objects.filter(user=user).values_list("kind", "word"))
+        assert stored == [(row.kind, row.word) for row in UserSearchWord.rows_for(user)]
+    patient = User.objects.filter(role=Role.PATIENT).order_by("pk").last()
+    assert patient in queries.find_patients(f"{patient.last_name.split()[0]} {patient.first_name}")
+    assert patient in queries.find_patients(patient.email)

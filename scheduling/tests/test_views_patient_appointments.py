@@ -16,8 +16,8 @@ from scheduling.tests.helpers import days_ahead, starting_in
 pytestmark = pytest.mark.django_db
 
 APPOINTMENTS_URL = reverse("scheduling:appointments")
-# The user (sessions live in Redis), the upcoming appointments, the past page's count and rows.
-PATIENT_APPOINTMENTS_QUERIES = 4
+# The user (sessions live in Redis), the upcoming page's count and rows, the past page's count and rows.
+PATIENT_APPOINTMENTS_QUERIES = 5
 
 
 @pytest.fixture
@@ -62,6 +62,25 @@ def test_past_appointments_are_paged_latest_first(client, patient):
     assert first.index("Doctor01") < first.index("Doctor10")
     assert "Doctor11" not in first and "Page 1 of 2" in first
     assert "Doctor11" in second and "Doctor12" in second and "Doctor01" not in second
+
+
+def test_upcoming_appointments_are_paged_soonest_first_beside_the_past_page(client, patient):
+    # Reception may book a patient far past the patient's own limit: the page still shows ten at a time.
+    for days in range(1, 13):
+        AppointmentFactory(
+            patient=patient,
+            slot__doctor=DoctorFactory(last_name=f"Doctor{days:02d}"),
+            slot__starts_at=days_ahead(days, 10),
+        )
+    past_appointment(patient, days_ago=3, last_name="Pasado")
+
+    first = sections(client.get(APPOINTMENTS_URL).text)[0]
+    second = sections(client.get(APPOINTMENTS_URL, {"upcoming": 2, "page": 1}).text)[0]
+
+    assert first.index("Doctor01") < first.index("Doctor10") and "Doctor11" not in first
+    assert "upcoming=2" in first and "Page 1 of 2" in first
+    assert "Doctor11" in second and "Doctor12" in second and "Doctor01" not in second
+    assert "page=1&amp;upcoming=1" in second
 
 
 def test_a_page_number_past_the_end_shows_the_last_page(client, patient):
