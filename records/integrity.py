@@ -8,7 +8,8 @@ full walk found sound: ``(sequence, hash)``. A later view re-hashes only that
 entry and the ones after it, checks that the newest one is the head MySQL
 keeps, that no final entry lacks a link, and re-hashes the entries the page
 shows. That catches anything appended, removed or reordered at the end of the
-chain and any change to what is on screen, in a few MongoDB queries. What it
+chain and any change to what is on screen, in one MongoDB query (the
+entries from the mark on, and any without a link, in one read). What it
 does not catch until the mark expires (VERIFIED_MARK_SECONDS, or a cache
 flush) is a change to an older entry the page does not show, whose hash the
 intruder also recomputed: ``check_consistency`` (run it on a timer) finds that
@@ -241,9 +242,9 @@ def _walk_from_mark(patient_id, mark, logged, head):
         return None, None
     broken, sound = walk(stored, logged, head=head, start=sequence, previous=None)
     if broken is None:
-        unlinked = repository.count_unlinked_entries(patient_id=patient_id)
+        unlinked = {entry.encounter_id for entry in stored if entry.link is None}
         if unlinked:
-            broken = Break(Problem.UNLINKED, head=head, unlinked=unlinked)
+            broken = Break(Problem.UNLINKED, head=head, unlinked=len(unlinked))
     return broken, sound or mark
 
 

@@ -205,6 +205,12 @@ INDEXES = {
     "encounters": (
         ("appointment_id_unique", [("appointment_id", ASCENDING)], True),
         ("patient_created_at", [("patient_id", ASCENDING), ("created_at", DESCENDING)], False),
+        # The record page's keyset pages (encounter_page): equality on patient and state, then the order shown.
+        (
+            "patient_state_created_at",
+            [("patient_id", ASCENDING), ("state", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            False,
+        ),
     ),
     # One first history per patient (NOM-004 6.1): a second fill is refused by the store itself.
     "histories": (("patient_id_unique", [("patient_id", ASCENDING)], True),),
@@ -434,6 +440,38 @@ def list_encounters(*, patient_id, offset, limit):
         return total, [_public(document) for document in cursor]
 
 
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+OLDEST_FIRST = [("created_at", ASCENDING), ("_id", ASCENDING)]
+
+
+def encounter_page(*, patient_id, limit, older_than=None, newer_than=None):
+    """(up to ``limit`` final encounters newest first, whether more lie beyond them in the direction read).
+
+    A keyset page: ``older_than`` / ``newer_than`` is the (created_at, id) of the encounter the page
+    starts after, so the store walks the patient's index from there and reads ``limit + 1`` entries
+    whatever the record's size; nothing is counted. ``_id`` orders encounters created in the same
+    millisecond. With neither cursor, the newest page; "more" then means older ones.
+    """
+    query = {"patient_id": patient_id, "state": "final"}
+    order = NEWEST_FIRST
+    cursor = older_than or newer_than
+    if cursor is not None:
+        created_at, encounter_id = cursor[0], _object_id(cursor[1])
+        beyond, up_to = ("$lt", "$lte") if older_than is not None else ("$gt", "$gte")
+        # The range on created_at bounds the index scan; the $or only drops the ties already shown.
+        query["created_at"] = {up_to: created_at}
+        query["$or"] = [{"created_at": {beyond: created_at}}, {"_id": {beyond: encounter_id}}]
+        if newer_than is not None:
+            order = OLDEST_FIRST
+    with _translate_errors():
+        documents = [_public(document) for document in _encounters().find(query).sort(order).limit(limit + 1)]
+    more = len(documents) > limit
+    documents = documents[:limit]
+    if order is OLDEST_FIRST:
+        documents.reverse()
+    return documents, more
+
+
 def all_encounters(*, patient_id):
     """Every encounter of a patient, oldest first, pending ones included: the patient's copy of their record."""
     with _translate_errors():
@@ -496,29 +534,21 @@ def has_addendum(*, encounter_id, addendum_id):
 
 
 def chain_documents(*, patient_id, from_sequence=1):
-    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or no link at all.
+    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or an entry with no link.
 
-    From 1 that is every final encounter; later, the few the newest entries are in.
+    From 1 that is every final encounter; later, the few the newest entries are in, and any
+    written without a link (outside Medly, or before the chain): one read for both.
     """
     query = {"patient_id": patient_id, "state": "final"}
     if from_sequence > 1:
         query["$or"] = [
             {"chain.sequence": {"$gte": from_sequence}},
             {"addenda.chain.sequence": {"$gte": from_sequence}},
+            {"chain": {"$exists": False}},
+            {"addenda": {"$elemMatch": {"chain": {"$exists": False}}}},
         ]
     with _translate_errors():
         return [_public(document) for document in _encounters().find(query)]
-
-
-def count_unlinked_entries(*, patient_id):
-    """Final encounters of the patient that lack a chain link or hold an addendum that lacks one."""
-    query = {
-        "patient_id": patient_id,
-        "state": "final",
-        "$or": [{"chain": {"$exists": False}}, {"addenda": {"$elemMatch": {"chain": {"$exists": False}}}}],
-    }
-    with _translate_errors():
-        return _encounters().count_documents(query)
 
 
 def final_encounters_by_patient():

@@ -7,13 +7,15 @@ from django.utils import translation
 
 from accounts.tests.factories import PatientFactory
 from records import chain, integrity, repository
+from records.tests.bulk_helpers import add_final_encounters
 from records.tests.chain_helpers import add_addendum, another_appointment, check_consistency, patient_with_history
 from records.tests.view_helpers import closed_encounter, record_url
 
 pytestmark = pytest.mark.django_db
 
-# With the first history merged: the history's write rule and the export rule ask the access rule too.
-RECORD_PAGE_QUERIES = 12
+# user, patient, the viewer's rights (once), the audit insert, the chain head, the operations in flight,
+# the pending consultations, clinic details.
+RECORD_PAGE_QUERIES = 8
 
 
 def page_of(client, user, url):
@@ -160,3 +162,31 @@ def test_the_record_page_costs_the_same_queries_for_1_or_4_encounters(client, dj
         response = client.get(record_url(first.patient_id))
 
     assert f"Record verified: {encounters} entr" in response.content.decode()
+
+
+@pytest.mark.parametrize("encounters", [10, 200])
+def test_the_record_page_costs_the_same_queries_and_store_reads_for_10_or_200_encounters(
+    client, django_assert_num_queries, monkeypatch, encounters
+):
+    first, _ = closed_encounter()
+    add_final_encounters(
+        patient_id=first.patient_id, doctor=first.doctor, count=encounters - 1, appointment_ids_from=10_000_000
+    )
+    client.force_login(first.doctor)
+    assert f"Record verified: {encounters} entries." in page_of(client, first.doctor, record_url(first.patient_id))
+    counted = []
+    monkeypatch.setattr(repository, "_encounters", counting(repository._encounters, counted))
+
+    with django_assert_num_queries(RECORD_PAGE_QUERIES):
+        response = client.get(record_url(first.patient_id))
+
+    assert response.status_code == 200
+    assert len(counted) == 2  # one keyset page, one read of the chain from the verified mark
+
+
+def counting(collection_of, calls):
+    def counted():
+        calls.append(1)
+        return collection_of()
+
+    return counted
