@@ -8,7 +8,7 @@ from records import chain, repository
 from records.models import RecordChainHead
 
 FIRST_VISIT = datetime(2020, 1, 6, 15, 0, tzinfo=UTC)
-BATCH = 250
+BATCH = 100
 
 
 def add_final_encounters(*, patient_id, doctor, count, appointment_ids_from):
@@ -52,3 +52,9 @@ def add_final_encounters(*, patient_id, doctor, count, appointment_ids_from):
         patient_id=patient_id, defaults={"sequence": sequence, "last_hash": previous}
     )
     return documents
+
+
+def remove_encounters(*, patient_id):
+    """Every encounter of the patient and its chain head: a clean start for add_final_encounters."""
+    repository._encounters().delete_many({"patient_id": patient_id})
+    RecordChainHead.objects.filter(patient_id=patient_id).delete()
