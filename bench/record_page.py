@@ -1,7 +1,13 @@
 """Time a patient's record page with a small and a large record, over HTTP against a running Medly.
 
-    PORT=8102 WORKERS=2 BENCH_DB=medly_bench_recordflat REDIS_DB=10 MONGO_PORT=27412 bench/serve.sh   # terminal 1
+    PORT=8102 WORKERS=2 BENCH_DB=medly_bench_recordflat REDIS_DB=10 MONGO_PORT=27412 MONGO_DATA=file \
+        bench/serve.sh                                                                   # terminal 1
     .venv/bin/python bench/record_page.py --url http://127.0.0.1:8102 --control-dir /tmp/medly-bench-8102
+
+The engine measured is the one ``make run`` uses: mongoeco's SQLite engine, which serve.sh gives the
+embedded server with ``MONGO_DATA=file`` (a SQLite file in CONTROL_DIR, removed by ``serve.sh drop``).
+The script reads CONTROL_DIR/mongo.path and refuses a server on the memory engine (serve.sh's default,
+which uses no index at all) unless ``--memory-engine`` says that is what is meant.
 
 Set-up (idempotent, in this process, with the server's environment from $CONTROL_DIR/env): one doctor
 and two patients (``--small`` and ``--large`` final encounters, default 10 and 5,000), each with a
@@ -47,7 +53,18 @@ def parse_args(argv=None):
     parser.add_argument("--requests", type=int, default=200, help="timed reads of each page")
     parser.add_argument("--warm-up", type=int, default=5, help="untimed reads of each page first")
     parser.add_argument("--json", metavar="FILE")
+    parser.add_argument(
+        "--memory-engine",
+        action="store_true",
+        help="measure a server whose embedded MongoDB keeps its data in memory (serve.sh without MONGO_DATA=file)",
+    )
     return parser.parse_args(argv)
+
+
+def mongo_engine(control_dir):
+    """ "sqlite" when serve.sh gave the embedded MongoDB a file (as make run does), else "memory"."""
+    path = Path(control_dir, "mongo.path")
+    return "sqlite" if path.is_file() and path.read_text(encoding="utf-8").strip() else "memory"
 
 
 def load_server_environment(control_dir):
@@ -140,6 +157,12 @@ def _read(session):
 def main(argv=None):
     args = parse_args(argv)
     load_server_environment(args.control_dir)
+    engine = mongo_engine(args.control_dir)
+    if engine == "memory" and not args.memory_engine:
+        sys.exit(
+            "the embedded MongoDB runs on the memory engine: start serve.sh with MONGO_DATA=file (the SQLite "
+            "engine, as make run), or pass --memory-engine to measure that one"
+        )
     sizes = {"small": args.small, "large": args.large}
     emails = set_up(sizes)
     sessions = {name: log_in(args.url, email) for name, email in emails.items()}
@@ -148,6 +171,7 @@ def main(argv=None):
     load_after = os.getloadavg()
     summary = {
         "url": args.url,
+        "mongo_engine": engine,
         "requests_each": args.requests,
         "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
         "pages": {
@@ -159,7 +183,8 @@ def main(argv=None):
     small, large = summary["pages"]["small"], summary["pages"]["large"]
     summary["ratio_median"] = round(large["median_ms"] / small["median_ms"], 2)
     summary["ratio_p95"] = round(large["p95_ms"] / small["p95_ms"], 2)
-    print(f"record page, {args.requests} reads each, load average {load_before[0]:.2f} -> {load_after[0]:.2f}")
+    load = f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}"
+    print(f"record page ({engine} engine), {args.requests} reads each, {load}")
     for page in summary["pages"].values():
         print(f"  {page['encounters']:>6} encounters: median {page['median_ms']:.1f} ms  p95 {page['p95_ms']:.1f} ms")
     print(f"  ratio {args.large}/{args.small}: median {summary['ratio_median']}  p95 {summary['ratio_p95']}")

@@ -198,6 +198,11 @@ def ping():
         _database().client.admin.command("ping")
 
 
+# The highest chain position a final encounter holds, its own link's or an addendum's: set with every
+# link (``$max``, so a repeated write changes nothing), so the entries after a position are found
+# without reading into the ``addenda`` array.
+CHAIN_TIP = "chain_tip"
+
 # Every index Medly relies on: collection -> (name, keys, unique). The unique
 # appointment_id index is what makes closing a consultation idempotent.
 INDEXES = {
@@ -211,6 +216,8 @@ INDEXES = {
             [("patient_id", ASCENDING), ("state", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             False,
         ),
+        # The record page's chain check from the verified mark (chain_documents): a range on the tip.
+        ("patient_chain_tip", [("patient_id", ASCENDING), (CHAIN_TIP, ASCENDING)], False),
     ),
     # One first history per patient (NOM-004 6.1): a second fill is refused by the store itself.
     "histories": (("patient_id_unique", [("patient_id", ASCENDING)], True),),
@@ -410,11 +417,16 @@ def insert_pending_encounter(*, encounter_id, document):
                 raise InvalidRecord(f"appointment {document['appointment_id']} already has another encounter") from None
 
 
+def _tip_update(update, chain):
+    """``update`` also raising the document's CHAIN_TIP to ``chain``'s position (when there is a link)."""
+    return update if chain is None else {**update, "$max": {CHAIN_TIP: chain["sequence"]}}
+
+
 def finalize_encounter(*, encounter_id, chain=None):
     """The encounter ``final``, with its ``chain`` link (records/chain.py) when it has one; False if it is gone."""
     changes = {"state": "final"} if chain is None else {"state": "final", "chain": chain}
     with _translate_errors():
-        result = _encounters().update_one({"_id": _object_id(encounter_id)}, {"$set": changes})
+        result = _encounters().update_one({"_id": _object_id(encounter_id)}, _tip_update({"$set": changes}, chain))
     return result.matched_count == 1
 
 
@@ -520,7 +532,7 @@ def add_addendum(*, encounter_id, patient_id, addendum):
                 "state": "final",
                 "addenda.id": {"$ne": addendum["id"]},
             },
-            {"$push": {"addenda": addendum}},
+            _tip_update({"$push": {"addenda": addendum}}, addendum.get("chain")),
         )
     return result.modified_count == 1
 
@@ -534,19 +546,17 @@ def has_addendum(*, encounter_id, addendum_id):
 
 
 def chain_documents(*, patient_id, from_sequence=1):
-    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or an entry with no link.
+    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or have no CHAIN_TIP.
 
-    From 1 that is every final encounter; later, the few the newest entries are in, and any
-    written without a link (outside Medly, or before the chain): one read for both.
+    From 1 that is every final encounter. Later, the few the newest entries are in, found by their
+    CHAIN_TIP (no path into the ``addenda`` array: the embedded server's SQLite engine answers such a
+    query in SQL, an array path sends it to Python over the whole collection), and every encounter
+    without a tip: one with no link (outside Medly, or before the chain) or written before the tip
+    existed. One read for both.
     """
     query = {"patient_id": patient_id, "state": "final"}
     if from_sequence > 1:
-        query["$or"] = [
-            {"chain.sequence": {"$gte": from_sequence}},
-            {"addenda.chain.sequence": {"$gte": from_sequence}},
-            {"chain": {"$exists": False}},
-            {"addenda": {"$elemMatch": {"chain": {"$exists": False}}}},
-        ]
+        query["$or"] = [{CHAIN_TIP: {"$gte": from_sequence}}, {CHAIN_TIP: {"$exists": False}}]
     with _translate_errors():
         return [_public(document) for document in _encounters().find(query)]
 
@@ -567,13 +577,16 @@ def patients_with_final_encounters():
 
 def set_encounter_link(*, encounter_id, chain):
     with _translate_errors():
-        _encounters().update_one({"_id": _object_id(encounter_id), "state": "final"}, {"$set": {"chain": chain}})
+        _encounters().update_one(
+            {"_id": _object_id(encounter_id), "state": "final"}, _tip_update({"$set": {"chain": chain}}, chain)
+        )
 
 
 def set_addendum_link(*, encounter_id, addendum_id, chain):
     with _translate_errors():
         _encounters().update_one(
-            {"_id": _object_id(encounter_id), "addenda.id": addendum_id}, {"$set": {"addenda.$.chain": chain}}
+            {"_id": _object_id(encounter_id), "addenda.id": addendum_id},
+            _tip_update({"$set": {"addenda.$.chain": chain}}, chain),
         )
 
 

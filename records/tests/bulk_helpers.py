@@ -44,6 +44,7 @@ def add_final_encounters(*, patient_id, doctor, count, appointment_ids_from):
             sequence=sequence, previous_hash=previous, kind=chain.ENCOUNTER, content=chain.encounter_content(document)
         )
         document["chain"] = link.as_document()
+        document[repository.CHAIN_TIP] = link.sequence
         sequence, previous = link.sequence, link.hash
         documents.append(document)
     for start in range(0, len(documents), BATCH):

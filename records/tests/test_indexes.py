@@ -14,6 +14,7 @@ ALL_INDEXES = [
     "encounters.appointment_id_unique",
     "encounters.patient_created_at",
     "encounters.patient_state_created_at",
+    "encounters.patient_chain_tip",
     "histories.patient_id_unique",
 ]
 

@@ -110,6 +110,37 @@ def test_the_page_walks_the_whole_chain_once_then_only_from_the_verified_mark(cl
     assert cache.get(integrity._mark_key(history.patient_id))[0] == 4
 
 
+def test_an_addendum_to_an_old_consultation_is_found_from_the_mark_by_its_tip(client):
+    history = patient_with_history()
+    page_of(client, history.first.doctor, record_url(history.patient_id))  # the mark: entry 3
+    add_addendum(history.first, history.first_encounter, text="And 2 a day, not 3.")
+
+    documents = repository.chain_documents(patient_id=history.patient_id)
+    tips = {document["id"]: document[repository.CHAIN_TIP] for document in documents}
+    from_mark = repository.chain_documents(patient_id=history.patient_id, from_sequence=4)
+    page = page_of(client, history.first.doctor, record_url(history.patient_id))
+
+    assert tips == {history.first_encounter: 4, history.second_encounter: 2}
+    assert [document["id"] for document in from_mark] == [history.first_encounter]
+    assert "Record verified: 4 entries." in page
+
+
+def test_an_encounter_without_a_tip_is_still_read_from_the_mark(client):
+    """Written before the tip existed, or outside Medly: the check cannot tell where it sits, so it reads it."""
+    history = patient_with_history()
+    page_of(client, history.first.doctor, record_url(history.patient_id))
+    repository._encounters().update_one(
+        {"_id": ObjectId(history.second_encounter)}, {"$unset": {repository.CHAIN_TIP: "", "chain": ""}}
+    )
+
+    from_mark = repository.chain_documents(patient_id=history.patient_id, from_sequence=3)
+    page = page_of(client, history.first.doctor, record_url(history.patient_id))
+
+    assert {document["id"] for document in from_mark} == {history.first_encounter, history.second_encounter}
+    assert "Integrity warning" in page
+    assert "Record verified" not in page
+
+
 def test_a_change_to_an_older_entry_not_on_the_page_waits_for_the_full_check(client):
     """The trade-off the mark makes (records/integrity.py): check_consistency sees it at once, the page later."""
     first, oldest = closed_encounter(diagnosis="Visit 0")
