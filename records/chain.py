@@ -54,7 +54,8 @@ __all__ = [
 
 ENCOUNTER = "encounter"
 ADDENDUM = "addendum"
-ENCOUNTER_FIELDS_NOT_COVERED = frozenset({"_id", "id", "state", "addenda", "chain"})
+# chain_tip (repository.CHAIN_TIP) is derived from the links, like "chain" itself.
+ENCOUNTER_FIELDS_NOT_COVERED = frozenset({"_id", "id", "state", "addenda", "chain", "chain_tip"})
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def _filled_page(request, patient, history, *, refused=False):
             "record": _record_of(patient),
             "history": permissions.name_note_authors(history),
             "history_sections": history_display(history),
-            "may_write_history": True,
+            "rights": permissions.RecordRights(read=True, edit=True),
             "history_addendum_form": new_history_addendum_form(),
         },
         status=409 if refused else 200,

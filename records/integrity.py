@@ -6,14 +6,18 @@ The record page cannot afford that on every view (a record can hold thousands
 of entries), so ``verify_record`` remembers, in the cache, the newest entry a
 full walk found sound: ``(sequence, hash)``. A later view re-hashes only that
 entry and the ones after it, checks that the newest one is the head MySQL
-keeps, that no final entry lacks a link, and re-hashes the entries the page
-shows. That catches anything appended, removed or reordered at the end of the
-chain and any change to what is on screen, in a few MongoDB queries. What it
-does not catch until the mark expires (VERIFIED_MARK_SECONDS, or a cache
-flush) is a change to an older entry the page does not show, whose hash the
-intruder also recomputed: ``check_consistency`` (run it on a timer) finds that
-at once. A mark that no longer matches its entry is simply not trusted: the
-view falls back to the full walk.
+keeps, that no final encounter it reads lacks a link, and re-hashes the
+entries the page shows. That catches anything appended, removed or reordered
+at the end of the chain and any change to what is on screen, in one MongoDB
+query: the encounters whose chain tip (repository.CHAIN_TIP, the highest
+position they hold) reaches the mark, and any encounter without a tip (no
+link, or written before tips). What it does not catch until the mark expires
+(VERIFIED_MARK_SECONDS, or a cache flush) is a change to an older entry the
+page does not show, whose hash the intruder also recomputed, or an addendum
+without a link pushed from outside Medly into an older encounter:
+``check_consistency`` (run it on a timer) finds both at once. A mark that no
+longer matches its entry is simply not trusted: the view falls back to the
+full walk.
 """
 
 from collections import defaultdict
@@ -241,9 +245,9 @@ def _walk_from_mark(patient_id, mark, logged, head):
         return None, None
     broken, sound = walk(stored, logged, head=head, start=sequence, previous=None)
     if broken is None:
-        unlinked = repository.count_unlinked_entries(patient_id=patient_id)
+        unlinked = {entry.encounter_id for entry in stored if entry.link is None}
         if unlinked:
-            broken = Break(Problem.UNLINKED, head=head, unlinked=unlinked)
+            broken = Break(Problem.UNLINKED, head=head, unlinked=len(unlinked))
     return broken, sound or mark
 
 

@@ -75,7 +75,11 @@ class Operation(models.Model):
     class Meta:
         verbose_name = _("cross-store operation")
         verbose_name_plural = _("cross-store operations")
-        indexes = [models.Index(fields=["state", "claimed_until"], name="operation_state_claim")]
+        indexes = [
+            models.Index(fields=["state", "claimed_until"], name="operation_state_claim"),
+            # The record page's lookups of a patient's unfinished closes, addenda and sign-up.
+            models.Index(fields=["patient", "kind", "state"], name="operation_patient_kind_state"),
+        ]
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.state})"

@@ -14,6 +14,7 @@ Patients read their own record; admins read every record and write none; recepti
 reads clinical content.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -46,33 +47,59 @@ def _doctor_has_access(doctor, patient_id):
     return Appointment.objects.filter(_granting(), doctor=doctor, patient_id=patient_id).exists()
 
 
-def may_read_record(user, patient_id):
+@dataclass(frozen=True)
+class RecordRights:
+    """What one user may do with one patient's record, decided once per request (one query at most)."""
+
+    read: bool = False
+    edit: bool = False  # blood type and allergies, addenda, the first history
+    export: bool = False
+    see_integrity_details: bool = False
+
+    @property
+    def add_addendum(self):
+        return self.edit
+
+    @property
+    def write_history(self):
+        return self.edit
+
+
+def record_rights(user, patient_id):
+    """The rights of ``user`` over ``patient_id``'s record (see the module docstring); every may_* below asks it.
+
+    Export: the patient themself, or a doctor with access (NOM-024 6.6.6). Admins read every
+    record in the clinic but hand copies out only through the patient's own request.
+    """
     if not user.is_authenticated:
-        return False
+        return RecordRights()
     if user.role == Role.PATIENT:
-        return user.pk == patient_id
+        own = user.pk == patient_id
+        return RecordRights(read=own, export=own)
     if user.role == Role.DOCTOR:
-        return _doctor_has_access(user, patient_id)
-    return user.role == Role.ADMIN
+        access = _doctor_has_access(user, patient_id)
+        return RecordRights(read=access, edit=access, export=access, see_integrity_details=True)
+    if user.role == Role.ADMIN:
+        return RecordRights(read=True, see_integrity_details=True)
+    return RecordRights()
+
+
+def may_read_record(user, patient_id):
+    return record_rights(user, patient_id).read
 
 
 def may_export_record(user, patient_id):
-    """A copy of the record to take elsewhere: the patient themself, or a doctor with access (NOM-024 6.6.6).
-
-    Admins read every record in the clinic but hand copies out only through the patient's own
-    request, so they do not export.
-    """
-    return user.is_authenticated and user.role in (Role.PATIENT, Role.DOCTOR) and may_read_record(user, patient_id)
+    return record_rights(user, patient_id).export
 
 
 def may_edit_record(user, patient_id):
     """Blood type and allergies: doctors with current access."""
-    return user.is_authenticated and user.role == Role.DOCTOR and _doctor_has_access(user, patient_id)
+    return record_rights(user, patient_id).edit
 
 
 def may_add_addendum(user, patient_id):
     """An addendum to any final note of the patient, their own or another doctor's."""
-    return may_edit_record(user, patient_id)
+    return record_rights(user, patient_id).add_addendum
 
 
 def may_write_history(user, patient_id):
@@ -80,7 +107,7 @@ def may_write_history(user, patient_id):
 
     Reading it follows may_read_record: reception never sees it.
     """
-    return may_edit_record(user, patient_id)
+    return record_rights(user, patient_id).write_history
 
 
 def may_open_consultation(user, appointment):
@@ -129,8 +156,3 @@ def name_note_authors(encounter):
         if addendum.get("author_id") != note_author.get("id"):
             addendum["note_author_name"] = note_author.get("name", "")
     return encounter
-
-
-def may_see_integrity_details(user):
-    """Which entry of a record failed its integrity check, and how: for the staff who act on it, not the patient."""
-    return user.is_authenticated and user.role in (Role.DOCTOR, Role.ADMIN)

@@ -198,6 +198,11 @@ def ping():
         _database().client.admin.command("ping")
 
 
+# The highest chain position a final encounter holds, its own link's or an addendum's: set with every
+# link (``$max``, so a repeated write changes nothing), so the entries after a position are found
+# without reading into the ``addenda`` array.
+CHAIN_TIP = "chain_tip"
+
 # Every index Medly relies on: collection -> (name, keys, unique). The unique
 # appointment_id index is what makes closing a consultation idempotent.
 INDEXES = {
@@ -205,6 +210,14 @@ INDEXES = {
     "encounters": (
         ("appointment_id_unique", [("appointment_id", ASCENDING)], True),
         ("patient_created_at", [("patient_id", ASCENDING), ("created_at", DESCENDING)], False),
+        # The record page's keyset pages (encounter_page): equality on patient and state, then the order shown.
+        (
+            "patient_state_created_at",
+            [("patient_id", ASCENDING), ("state", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            False,
+        ),
+        # The record page's chain check from the verified mark (chain_documents): a range on the tip.
+        ("patient_chain_tip", [("patient_id", ASCENDING), (CHAIN_TIP, ASCENDING)], False),
     ),
     # One first history per patient (NOM-004 6.1): a second fill is refused by the store itself.
     "histories": (("patient_id_unique", [("patient_id", ASCENDING)], True),),
@@ -404,11 +417,16 @@ def insert_pending_encounter(*, encounter_id, document):
                 raise InvalidRecord(f"appointment {document['appointment_id']} already has another encounter") from None
 
 
+def _tip_update(update, chain):
+    """``update`` also raising the document's CHAIN_TIP to ``chain``'s position (when there is a link)."""
+    return update if chain is None else {**update, "$max": {CHAIN_TIP: chain["sequence"]}}
+
+
 def finalize_encounter(*, encounter_id, chain=None):
     """The encounter ``final``, with its ``chain`` link (records/chain.py) when it has one; False if it is gone."""
     changes = {"state": "final"} if chain is None else {"state": "final", "chain": chain}
     with _translate_errors():
-        result = _encounters().update_one({"_id": _object_id(encounter_id)}, {"$set": changes})
+        result = _encounters().update_one({"_id": _object_id(encounter_id)}, _tip_update({"$set": changes}, chain))
     return result.matched_count == 1
 
 
@@ -432,6 +450,38 @@ def list_encounters(*, patient_id, offset, limit):
         total = _encounters().count_documents(query)
         cursor = _encounters().find(query).sort("created_at", DESCENDING).skip(offset).limit(limit)
         return total, [_public(document) for document in cursor]
+
+
+NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+OLDEST_FIRST = [("created_at", ASCENDING), ("_id", ASCENDING)]
+
+
+def encounter_page(*, patient_id, limit, older_than=None, newer_than=None):
+    """(up to ``limit`` final encounters newest first, whether more lie beyond them in the direction read).
+
+    A keyset page: ``older_than`` / ``newer_than`` is the (created_at, id) of the encounter the page
+    starts after, so the store walks the patient's index from there and reads ``limit + 1`` entries
+    whatever the record's size; nothing is counted. ``_id`` orders encounters created in the same
+    millisecond. With neither cursor, the newest page; "more" then means older ones.
+    """
+    query = {"patient_id": patient_id, "state": "final"}
+    order = NEWEST_FIRST
+    cursor = older_than or newer_than
+    if cursor is not None:
+        created_at, encounter_id = cursor[0], _object_id(cursor[1])
+        beyond, up_to = ("$lt", "$lte") if older_than is not None else ("$gt", "$gte")
+        # The range on created_at bounds the index scan; the $or only drops the ties already shown.
+        query["created_at"] = {up_to: created_at}
+        query["$or"] = [{"created_at": {beyond: created_at}}, {"_id": {beyond: encounter_id}}]
+        if newer_than is not None:
+            order = OLDEST_FIRST
+    with _translate_errors():
+        documents = [_public(document) for document in _encounters().find(query).sort(order).limit(limit + 1)]
+    more = len(documents) > limit
+    documents = documents[:limit]
+    if order is OLDEST_FIRST:
+        documents.reverse()
+    return documents, more
 
 
 def all_encounters(*, patient_id):
@@ -482,7 +532,7 @@ def add_addendum(*, encounter_id, patient_id, addendum):
                 "state": "final",
                 "addenda.id": {"$ne": addendum["id"]},
             },
-            {"$push": {"addenda": addendum}},
+            _tip_update({"$push": {"addenda": addendum}}, addendum.get("chain")),
         )
     return result.modified_count == 1
 
@@ -496,29 +546,19 @@ def has_addendum(*, encounter_id, addendum_id):
 
 
 def chain_documents(*, patient_id, from_sequence=1):
-    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or no link at all.
+    """The patient's final encounters that hold a chain entry at ``from_sequence`` or later, or have no CHAIN_TIP.
 
-    From 1 that is every final encounter; later, the few the newest entries are in.
+    From 1 that is every final encounter. Later, the few the newest entries are in, found by their
+    CHAIN_TIP (no path into the ``addenda`` array: the embedded server's SQLite engine answers such a
+    query in SQL, an array path sends it to Python over the whole collection), and every encounter
+    without a tip: one with no link (outside Medly, or before the chain) or written before the tip
+    existed. One read for both.
     """
     query = {"patient_id": patient_id, "state": "final"}
     if from_sequence > 1:
-        query["$or"] = [
-            {"chain.sequence": {"$gte": from_sequence}},
-            {"addenda.chain.sequence": {"$gte": from_sequence}},
-        ]
+        query["$or"] = [{CHAIN_TIP: {"$gte": from_sequence}}, {CHAIN_TIP: {"$exists": False}}]
     with _translate_errors():
         return [_public(document) for document in _encounters().find(query)]
-
-
-def count_unlinked_entries(*, patient_id):
-    """Final encounters of the patient that lack a chain link or hold an addendum that lacks one."""
-    query = {
-        "patient_id": patient_id,
-        "state": "final",
-        "$or": [{"chain": {"$exists": False}}, {"addenda": {"$elemMatch": {"chain": {"$exists": False}}}}],
-    }
-    with _translate_errors():
-        return _encounters().count_documents(query)
 
 
 def final_encounters_by_patient():
@@ -537,13 +577,16 @@ def patients_with_final_encounters():
 
 def set_encounter_link(*, encounter_id, chain):
     with _translate_errors():
-        _encounters().update_one({"_id": _object_id(encounter_id), "state": "final"}, {"$set": {"chain": chain}})
+        _encounters().update_one(
+            {"_id": _object_id(encounter_id), "state": "final"}, _tip_update({"$set": {"chain": chain}}, chain)
+        )
 
 
 def set_addendum_link(*, encounter_id, addendum_id, chain):
     with _translate_errors():
         _encounters().update_one(
-            {"_id": _object_id(encounter_id), "addenda.id": addendum_id}, {"$set": {"addenda.$.chain": chain}}
+            {"_id": _object_id(encounter_id), "addenda.id": addendum_id},
+            _tip_update({"$set": {"addenda.$.chain": chain}}, chain),
         )
 
 

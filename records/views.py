@@ -22,6 +22,7 @@ from records import (
     export,
     fhir,
     integrity,
+    paging,
     permissions,
     prescription_rules,
     queries,
@@ -384,39 +385,38 @@ def patient_list(request):
 @require_GET
 @login_required
 def patient_record(request, patient_id):
-    return _record_page(request, patient_allowed_by(permissions.may_read_record, request, patient_id))
+    patient = queries.patient_or_404(patient_id)
+    rights = permissions.record_rights(request.user, patient.pk)
+    if not rights.read:
+        _deny(request, patient.pk)
+    return _record_page(request, patient, rights)
 
 
 @require_GET
 @role_required(Role.PATIENT, on_refusal=_audit_refusal)
 def my_record(request):
-    return _record_page(request, queries.patient_or_404(request.user.pk))
+    patient = queries.patient_or_404(request.user.pk)
+    return _record_page(request, patient, permissions.record_rights(request.user, patient.pk))
 
 
-def _record_page(request, patient):
+def _record_page(request, patient, rights):
     record = repository.get_patient_record(patient_id=patient.pk) or queries.pending_record(patient.pk) or {}
-    page_number = _page_number(request)
-    total, encounters = repository.list_encounters(
-        patient_id=patient.pk, offset=(page_number - 1) * ENCOUNTERS_PER_PAGE, limit=ENCOUNTERS_PER_PAGE
-    )
+    page = _EncounterPage.read(request, patient.pk)
     history = repository.get_history(patient_id=patient.pk)
     audit.record(
         user=request.user,
         action=audit.RECORD_VIEW,
         patient_id=patient.pk,
         ip_address=audit.client_address(request),
-        page=page_number,
+        page=page.audit_label,
         history=history is not None,
     )
-    pages = max(1, -(-total // ENCOUNTERS_PER_PAGE))
+    encounters = page.encounters
     # Before the loop below adds display-only fields to the encounters it checks.
     chain_status = integrity.verify_record(patient.pk, shown=encounters)
-    may_write_history = permissions.may_write_history(request.user, patient.pk)
-    may_edit_record = permissions.may_edit_record(request.user, patient.pk)
-    may_add_addendum = permissions.may_add_addendum(request.user, patient.pk)
     for encounter in encounters:
         permissions.name_note_authors(encounter)
-        if may_add_addendum:
+        if rights.add_addendum:
             # One form per encounter, with ids of its own so each label points at its own field.
             encounter["addendum_form"] = AddendumForm(
                 auto_id=f"id_{encounter['id']}_%s", initial={"addendum_id": repository.new_encounter_id()}
@@ -428,19 +428,16 @@ def _record_page(request, patient):
             "patient": patient,
             "record": record,
             "encounters": encounters,
-            "pending": queries.pending_encounters(patient.pk) if page_number == 1 else [],
-            "page_number": page_number,
-            "pages": pages,
+            "pending": queries.pending_encounters(patient.pk) if page.newest else [],
+            "newer_cursor": page.newer_cursor,
+            "older_cursor": page.older_cursor,
             "clinic": ClinicDetails.current(),
             "history": permissions.name_note_authors(history) if history else None,
             "history_sections": history_display(history) if history else None,
-            "may_write_history": may_write_history,
-            "history_addendum_form": new_history_addendum_form() if history and may_write_history else None,
-            "may_edit_record": may_edit_record,
-            "may_add_addendum": may_add_addendum,
-            "export_links": _export_links(request.user, patient),
+            "rights": rights,
+            "history_addendum_form": new_history_addendum_form() if history and rights.write_history else None,
+            "export_links": _export_links(request.user, patient, rights),
             "chain_status": chain_status,
-            "may_see_integrity_details": permissions.may_see_integrity_details(request.user),
             "record_form": RecordForm(
                 initial={
                     "blood_type": record.get("blood_type", ""),
@@ -453,20 +450,54 @@ def _record_page(request, patient):
     )
 
 
-def _export_links(user, patient):
+@dataclass
+class _EncounterPage:
+    """One keyset page of the record's encounters (records/paging.py), and the cursors to the pages beside it."""
+
+    encounters: list
+    newest: bool
+    older_cursor: str | None
+    newer_cursor: str | None
+    audit_label: str
+
+    @classmethod
+    def read(cls, request, patient_id):
+        """The page ``?older=`` or ``?newer=`` names; the newest page for no cursor, a bad one, or one past the end."""
+        older = paging.parse_cursor(request.GET.get("older"))
+        newer = None if older else paging.parse_cursor(request.GET.get("newer"))
+        if older or newer:
+            encounters, more = repository.encounter_page(
+                patient_id=patient_id, limit=ENCOUNTERS_PER_PAGE, older_than=older, newer_than=newer
+            )
+            # A page newer than the newest one is the newest page, with the consultations still waiting.
+            if encounters and (older or more):
+                has_older, has_newer = (more, True) if older else (True, more)
+                label = request.GET["older"] if older else request.GET["newer"]
+                return cls._around(encounters, has_older=has_older, has_newer=has_newer, newest=False, label=label)
+        encounters, more = repository.encounter_page(patient_id=patient_id, limit=ENCOUNTERS_PER_PAGE)
+        return cls._around(encounters, has_older=more, has_newer=False, newest=True, label="newest")
+
+    @classmethod
+    def _around(cls, encounters, *, has_older, has_newer, newest, label):
+        return cls(
+            encounters=encounters,
+            newest=newest,
+            older_cursor=paging.cursor_of(encounters[-1]) if has_older else None,
+            newer_cursor=paging.cursor_of(encounters[0]) if has_newer else None,
+            audit_label=label,
+        )
+
+
+def _export_links(user, patient, rights):
     """(JSON, FHIR) download addresses of the record for ``user``, or None when they may not export it."""
+    if not rights.export:
+        return None
     if user.pk == patient.pk:
         return reverse("records:my_export"), reverse("records:my_export_fhir")
-    if permissions.may_export_record(user, patient.pk):
-        return (
-            reverse("records:patient_export", args=[patient.pk]),
-            reverse("records:patient_export_fhir", args=[patient.pk]),
-        )
-    return None
-
-
-def _page_number(request):
-    return parse_int(request.GET.get("page"), default=1, minimum=1, maximum=9_999)
+    return (
+        reverse("records:patient_export", args=[patient.pk]),
+        reverse("records:patient_export_fhir", args=[patient.pk]),
+    )
 
 
 @require_POST

@@ -78,9 +78,9 @@ GET_CASES = [
     ("reception", "/doctors/", "for_patient"),
     ("admin", "/patients/", "page"),
     ("doctor", "/patients/", "page"),
-    ("doctor", "/patients/{patient}/record/", "page"),
-    ("admin", "/patients/{patient}/record/", "page"),
-    ("patient", "/me/record/", "page"),
+    ("doctor", "/patients/{patient}/record/", "older"),
+    ("admin", "/patients/{patient}/record/", "newer"),
+    ("patient", "/me/record/", "older"),
 ]
 
 

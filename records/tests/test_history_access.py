@@ -151,10 +151,9 @@ def test_the_record_page_reads_in_a_fixed_number_of_queries_with_a_history(djang
     client.force_login(appointment.doctor)
     client.get(record_url(appointment.patient_id))  # session and translations warmed up
 
-    # user, patient, the access rules (read, write the history, edit, addendum, export), the audit
-    # insert, the chain head, pending operations (twice), clinic details: the history itself comes
-    # from MongoDB in one read.
-    with django_assert_num_queries(12):
+    # user, patient, the viewer's rights (asked once), the audit insert, the chain head, pending
+    # operations (twice), clinic details: the history itself comes from MongoDB in one read.
+    with django_assert_num_queries(8):
         response = client.get(record_url(appointment.patient_id))
 
     assert HISTORY_TEXT in response.content.decode()

@@ -13,6 +13,8 @@ ALL_INDEXES = [
     "records.patient_id_unique",
     "encounters.appointment_id_unique",
     "encounters.patient_created_at",
+    "encounters.patient_state_created_at",
+    "encounters.patient_chain_tip",
     "histories.patient_id_unique",
 ]
 

@@ -7,13 +7,15 @@ from django.utils import translation
 
 from accounts.tests.factories import PatientFactory
 from records import chain, integrity, repository
+from records.tests.bulk_helpers import add_final_encounters
 from records.tests.chain_helpers import add_addendum, another_appointment, check_consistency, patient_with_history
 from records.tests.view_helpers import closed_encounter, record_url
 
 pytestmark = pytest.mark.django_db
 
-# With the first history merged: the history's write rule and the export rule ask the access rule too.
-RECORD_PAGE_QUERIES = 12
+# user, patient, the viewer's rights (once), the audit insert, the chain head, the operations in flight,
+# the pending consultations, clinic details.
+RECORD_PAGE_QUERIES = 8
 
 
 def page_of(client, user, url):
@@ -108,6 +110,37 @@ def test_the_page_walks_the_whole_chain_once_then_only_from_the_verified_mark(cl
     assert cache.get(integrity._mark_key(history.patient_id))[0] == 4
 
 
+def test_an_addendum_to_an_old_consultation_is_found_from_the_mark_by_its_tip(client):
+    history = patient_with_history()
+    page_of(client, history.first.doctor, record_url(history.patient_id))  # the mark: entry 3
+    add_addendum(history.first, history.first_encounter, text="And 2 a day, not 3.")
+
+    documents = repository.chain_documents(patient_id=history.patient_id)
+    tips = {document["id"]: document[repository.CHAIN_TIP] for document in documents}
+    from_mark = repository.chain_documents(patient_id=history.patient_id, from_sequence=4)
+    page = page_of(client, history.first.doctor, record_url(history.patient_id))
+
+    assert tips == {history.first_encounter: 4, history.second_encounter: 2}
+    assert [document["id"] for document in from_mark] == [history.first_encounter]
+    assert "Record verified: 4 entries." in page
+
+
+def test_an_encounter_without_a_tip_is_still_read_from_the_mark(client):
+    """Written before the tip existed, or outside Medly: the check cannot tell where it sits, so it reads it."""
+    history = patient_with_history()
+    page_of(client, history.first.doctor, record_url(history.patient_id))
+    repository._encounters().update_one(
+        {"_id": ObjectId(history.second_encounter)}, {"$unset": {repository.CHAIN_TIP: "", "chain": ""}}
+    )
+
+    from_mark = repository.chain_documents(patient_id=history.patient_id, from_sequence=3)
+    page = page_of(client, history.first.doctor, record_url(history.patient_id))
+
+    assert {document["id"] for document in from_mark} == {history.first_encounter, history.second_encounter}
+    assert "Integrity warning" in page
+    assert "Record verified" not in page
+
+
 def test_a_change_to_an_older_entry_not_on_the_page_waits_for_the_full_check(client):
     """The trade-off the mark makes (records/integrity.py): check_consistency sees it at once, the page later."""
     first, oldest = closed_encounter(diagnosis="Visit 0")
@@ -160,3 +193,31 @@ def test_the_record_page_costs_the_same_queries_for_1_or_4_encounters(client, dj
         response = client.get(record_url(first.patient_id))
 
     assert f"Record verified: {encounters} entr" in response.content.decode()
+
+
+@pytest.mark.parametrize("encounters", [10, 200])
+def test_the_record_page_costs_the_same_queries_and_store_reads_for_10_or_200_encounters(
+    client, django_assert_num_queries, monkeypatch, encounters
+):
+    first, _ = closed_encounter()
+    add_final_encounters(
+        patient_id=first.patient_id, doctor=first.doctor, count=encounters - 1, appointment_ids_from=10_000_000
+    )
+    client.force_login(first.doctor)
+    assert f"Record verified: {encounters} entries." in page_of(client, first.doctor, record_url(first.patient_id))
+    counted = []
+    monkeypatch.setattr(repository, "_encounters", counting(repository._encounters, counted))
+
+    with django_assert_num_queries(RECORD_PAGE_QUERIES):
+        response = client.get(record_url(first.patient_id))
+
+    assert response.status_code == 200
+    assert len(counted) == 2  # one keyset page, one read of the chain from the verified mark
+
+
+def counting(collection_of, calls):
+    def counted():
+        calls.append(1)
+        return collection_of()
+
+    return counted

@@ -3,8 +3,11 @@
 import re
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.formats import date_format
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.tests.factories import ReceptionFactory
 from records import coordinator, repository
@@ -31,7 +34,15 @@ def diagnoses_on(page):
     return re.findall(r"Diagnosis:</strong> (Visit \d+)", page)
 
 
-def test_encounters_are_shown_newest_first_ten_to_a_page(client):
+def older_link(page):
+    return re.search(r'href="\?older=([^"]+)" rel="next"', page)
+
+
+def newer_link(page):
+    return re.search(r'href="\?newer=([^"]+)" rel="prev"', page)
+
+
+def test_encounters_are_shown_newest_first_ten_to_a_page_with_older_and_newer_links(client):
     first = appointment_with_record()
     closed_encounter(first, diagnosis="Visit 1")
     for number in range(2, 12):
@@ -41,12 +52,67 @@ def test_encounters_are_shown_newest_first_ten_to_a_page(client):
     client.force_login(first.doctor)
 
     page_one = client.get(record_url(first.patient_id)).content.decode()
-    page_two = client.get(record_url(first.patient_id), {"page": 2}).content.decode()
+    page_two = client.get(record_url(first.patient_id), {"older": older_link(page_one)[1]}).content.decode()
+    back = client.get(record_url(first.patient_id), {"newer": newer_link(page_two)[1]}).content.decode()
 
     assert diagnoses_on(page_one) == [f"Visit {number}" for number in range(11, 1, -1)]
     assert diagnoses_on(page_two) == ["Visit 1"]
-    assert "Page 1 of 2" in page_one
-    assert "Page 2 of 2" in page_two
+    assert diagnoses_on(back) == diagnoses_on(page_one)
+    assert newer_link(page_one) is None and older_link(page_two) is None
+    assert "Page 1" not in page_one  # no page numbers: nothing counts the encounters
+
+
+def test_encounters_created_in_the_same_millisecond_are_each_shown_once_across_pages(client):
+    first = appointment_with_record()
+    closed_encounter(first, diagnosis="Visit 1")
+    for number in range(2, 26):
+        closed_encounter(
+            AppointmentFactory(patient=first.patient, slot__doctor=first.doctor), diagnosis=f"Visit {number}"
+        )
+    same_instant = timezone.now().replace(microsecond=0)
+    repository._encounters().update_many({"patient_id": first.patient_id}, {"$set": {"created_at": same_instant}})
+    cache.clear()  # the chain no longer verifies (created_at is signed): the pages still list every note once
+    client.force_login(first.doctor)
+
+    seen, params = [], {}
+    for _ in range(5):
+        page = client.get(record_url(first.patient_id), params).content.decode()
+        seen += diagnoses_on(page)
+        link = older_link(page)
+        if link is None:
+            break
+        params = {"older": link[1]}
+
+    assert sorted(seen) == sorted(f"Visit {number}" for number in range(1, 26))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(older=st.text(max_size=60), newer=st.text(max_size=60))
+def test_any_cursor_in_the_address_shows_a_page_never_an_error(client, closed, older, newer):
+    appointment, _ = closed
+    client.force_login(appointment.patient)
+
+    response = client.get("/me/record/", {"older": older, "newer": newer})
+
+    assert response.status_code == 200
+    assert "Acute pharyngitis" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "99999999999999.ffffffffffffffffffffffff",
+        "0.000000000000000000000000",
+        "253402300799999.0123456789abcdef01234567",
+    ],
+)
+def test_a_well_formed_cursor_past_either_end_shows_the_newest_page(client, closed, cursor):
+    appointment, _ = closed
+    client.force_login(appointment.patient)
+
+    for name in ("older", "newer"):
+        page = client.get("/me/record/", {name: cursor}).content.decode()
+        assert "Acute pharyngitis" in page
 
 
 def test_each_encounter_shows_its_vitals_diagnosis_prescription_and_notes(client, closed):
