@@ -575,6 +575,24 @@ def patients_with_final_encounters():
         )
 
 
+def set_missing_chain_tips():
+    """Give every linked final encounter written before CHAIN_TIP existed its tip; the number given one.
+
+    Until then the record page's chain check reads such an encounter on every view (correct, not flat).
+    """
+    given = 0
+    with _translate_errors():
+        for document in _encounters().find(
+            {"state": "final", CHAIN_TIP: {"$exists": False}}, {"chain": 1, "addenda.chain": 1}
+        ):
+            links = [document.get("chain")] + [addendum.get("chain") for addendum in document.get("addenda", [])]
+            sequences = [link["sequence"] for link in links if isinstance(link, dict) and "sequence" in link]
+            if sequences:
+                _encounters().update_one({"_id": document["_id"]}, {"$max": {CHAIN_TIP: max(sequences)}})
+                given += 1
+    return given
+
+
 def set_encounter_link(*, encounter_id, chain):
     with _translate_errors():
         _encounters().update_one(

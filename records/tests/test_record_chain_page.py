@@ -1,8 +1,11 @@
 """The record page says whether the record's chain verifies, and cheaply."""
 
+import io
+
 import pytest
 from bson import ObjectId
 from django.core.cache import cache
+from django.core.management import call_command
 from django.utils import translation
 
 from accounts.tests.factories import PatientFactory
@@ -221,3 +224,23 @@ def counting(collection_of, calls):
         return collection_of()
 
     return counted
+
+
+def test_build_record_chains_gives_encounters_written_before_the_tip_their_tip(client):
+    """An upgraded clinic's older encounters have links but no tip: after the command the page stops reading them."""
+    history = patient_with_history()
+    add_addendum(history.first, history.first_encounter, text="And 2 a day, not 3.")
+    repository._encounters().update_many({"patient_id": history.patient_id}, {"$unset": {repository.CHAIN_TIP: ""}})
+    assert len(repository.chain_documents(patient_id=history.patient_id, from_sequence=5)) == 2
+
+    output = io.StringIO()
+    call_command("build_record_chains", stdout=output)
+
+    tips = {
+        document["id"]: document[repository.CHAIN_TIP]
+        for document in repository.chain_documents(patient_id=history.patient_id)
+    }
+    assert tips == {history.first_encounter: 4, history.second_encounter: 2}
+    assert repository.chain_documents(patient_id=history.patient_id, from_sequence=5) == []
+    assert "2 encounter(s) given their chain tip" in output.getvalue()
+    assert "Record verified: 4 entries." in page_of(client, history.first.doctor, record_url(history.patient_id))

@@ -25,4 +25,9 @@ class Command(BaseCommand):
             patients += bool(entries)
             for entry, link in entries:
                 self.stdout.write(f"patient {patient_id}: {entry.kind} {entry.id} is now entry {link.sequence}")
+        try:
+            tips = repository.set_missing_chain_tips()
+        except repository.RecordsUnavailable as exc:
+            raise CommandError(f"MongoDB stopped answering; run the command again: {exc}") from exc
         self.stdout.write(f"build_record_chains: {linked} entries linked for {patients} patient(s)")
+        self.stdout.write(f"build_record_chains: {tips} encounter(s) given their chain tip")
