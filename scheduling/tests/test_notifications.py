@@ -1,4 +1,4 @@
-"""Appointment mail: built in the request, queued on commit, sent by the worker in the patient's language."""
+"""Appointment mail: queued on commit, built and sent by the worker in the patient's language."""
 
 import socket
 import threading
