@@ -44,6 +44,11 @@ def retry_delay(attempt):
 
 @task
 def send_email(*, to, subject, text, html="", attachments=(), attempt=1):
+    deliver(to=to, subject=subject, text=text, html=html, attachments=attachments, attempt=attempt)
+
+
+def deliver(*, to, subject, text, html="", attachments=(), attempt=1):
+    """Send the message now, from a task; on failure a ``send_email`` task retries it later, as it is."""
     message = EmailMultiAlternatives(subject=subject, body=text, to=to)
     if html:
         message.attach_alternative(html, "text/html")
@@ -57,5 +62,10 @@ def send_email(*, to, subject, text, html="", attachments=(), attempt=1):
             raise
         logger.warning("mail %r to %s failed (attempt %d), retrying: %s", subject, to, attempt, exc)
         send_email.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
-            to=to, subject=subject, text=text, html=html, attachments=attachments, attempt=attempt + 1
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            attachments=[list(attachment) for attachment in attachments],
+            attempt=attempt + 1,
         )

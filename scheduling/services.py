@@ -220,7 +220,7 @@ def book_slot(*, patient, slot_id, booked_by=None, reason=""):
                 reason=(reason or "").strip(),
             )
             schedule_changed([slot.doctor_id])
-            transaction.on_commit(lambda: notifications.send_booking_confirmation(appointment))
+            notifications.queue_booking_confirmation(appointment)
     except IntegrityError as exc:
         # The live-appointment unique constraint: the last guard against a double booking.
         raise SlotUnavailable() from exc
@@ -243,7 +243,7 @@ def cancel_appointment(*, appointment_id, actor):
         appointment.cancelled_at = now
         appointment.cancelled_by = actor
         appointment.save(update_fields=["status", "live_slot", "cancelled_at", "cancelled_by"])
-        transaction.on_commit(lambda: notifications.send_cancellation(appointment))
+        notifications.queue_cancellation(appointment)
     return appointment
 
 
@@ -296,7 +296,7 @@ def reschedule_appointment(*, appointment_id, new_slot_id, actor):
             appointment.ends_at = new_slot.ends_at
             appointment.save(update_fields=["slot", "live_slot", "starts_at", "ends_at"])
             schedule_changed([appointment.doctor_id])
-            transaction.on_commit(lambda: notifications.send_reschedule(appointment))
+            notifications.queue_reschedule(appointment)
     except IntegrityError as exc:
         raise SlotUnavailable() from exc
     return appointment

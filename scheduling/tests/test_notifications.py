@@ -1,4 +1,4 @@
-"""Appointment mail: built in the request, queued on commit, sent by the worker in the patient's language."""
+"""Appointment mail: queued on commit, built and sent by the worker in the patient's language."""
 
 import socket
 import threading
@@ -274,9 +274,9 @@ def test_a_booking_answers_at_once_while_smtp_never_answers_and_the_mail_waits_i
     assert elapsed < 3, f"the booking took {elapsed:.1f}s: it waited for SMTP (timeout 10s)"
     assert silent_smtp.connections == [], "the request never talks to the mail server"
     (queued,) = DBTaskResult.objects.all()
-    assert queued.task_path == "medly.mail.send_email"
+    assert queued.task_path == "scheduling.notifications.send_appointment_mail"
     assert queued.status == "READY"
-    assert queued.args_kwargs["kwargs"]["to"] == [patient.email]
+    assert queued.args_kwargs["kwargs"]["appointment_id"] == Appointment.objects.get(patient=patient).pk
 
 
 # --- the doctor's notices --------------------------------------------------------

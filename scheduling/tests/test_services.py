@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import IntegrityError, transaction
 from django_tasks_db.models import DBTaskResult
 
@@ -17,6 +18,7 @@ from scheduling.exceptions import (
     SlotUnavailable,
 )
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from scheduling.notifications import send_appointment_mail
 from scheduling.services import book_slot, cancel_appointment
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 from scheduling.tests.helpers import days_ahead, starting_in
@@ -183,12 +185,14 @@ def test_booking_queues_the_patients_email_once_the_transaction_commits(django_c
             callback()
 
     (queued,) = DBTaskResult.objects.all()
-    assert queued.task_path == "medly.mail.send_email"
-    message = queued.args_kwargs["kwargs"]
-    assert message["to"] == ["ana@example.test"]
-    assert message["subject"] == "Your Medly appointment is booked"
-    assert "José Pérez" in message["text"]
-    assert "11:00" in message["text"], "the time is in clinic time"
+    assert queued.task_path == "scheduling.notifications.send_appointment_mail"
+    assert queued.args_kwargs["kwargs"]["kind"] == "booked"
+    send_appointment_mail.call(**queued.args_kwargs["kwargs"])
+    (message,) = mail.outbox
+    assert message.to == ["ana@example.test"]
+    assert message.subject == "Your Medly appointment is booked"
+    assert "José Pérez" in message.body
+    assert "11:00" in message.body, "the time is in clinic time"
 
 
 def test_a_refused_booking_queues_no_email(django_capture_on_commit_callbacks):
@@ -242,9 +246,11 @@ def test_cancelling_queues_the_patients_email(django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         cancel_appointment(appointment_id=appointment.pk, actor=appointment.doctor)
 
-    (queued,) = DBTaskResult.objects.filter(task_path="medly.mail.send_email")
-    assert queued.args_kwargs["kwargs"]["to"] == ["luis@example.test"]
-    assert queued.args_kwargs["kwargs"]["subject"] == "Your Medly appointment was cancelled"
+    (queued,) = DBTaskResult.objects.filter(task_path="scheduling.notifications.send_appointment_mail")
+    send_appointment_mail.call(**queued.args_kwargs["kwargs"])
+    (message,) = mail.outbox
+    assert message.to == ["luis@example.test"]
+    assert message.subject == "Your Medly appointment was cancelled"
 
 
 def test_an_appointment_can_be_cancelled_only_once():

@@ -1,6 +1,7 @@
 """Rescheduling, no-shows and check-in through the service functions."""
 
 import pytest
+from django.core import mail
 from django_tasks_db.models import DBTaskResult
 
 from accounts.tests.factories import AdminFactory, DoctorFactory, PatientFactory, ReceptionFactory
@@ -13,6 +14,7 @@ from scheduling.exceptions import (
     SlotUnavailable,
 )
 from scheduling.models import Appointment, AppointmentStatus, Slot, SlotStatus
+from scheduling.notifications import send_appointment_mail
 from scheduling.services import check_in, mark_no_show, reschedule_appointment
 from scheduling.tests.factories import AppointmentFactory, SlotFactory
 from scheduling.tests.helpers import days_ahead, starting_in
@@ -45,8 +47,10 @@ def test_moving_an_appointment_reopens_the_old_slot_and_books_the_new_one(django
     assert Slot.objects.get(pk=old_slot.pk).status == SlotStatus.OPEN
     assert Slot.objects.get(pk=new_slot.pk).status == SlotStatus.BOOKED
     # The freed slot also goes to the waitlist: only the mail is checked here.
-    (queued,) = DBTaskResult.objects.filter(task_path="medly.mail.send_email")
-    assert queued.args_kwargs["kwargs"]["subject"] == "Your Medly appointment was moved"
+    (queued,) = DBTaskResult.objects.filter(task_path="scheduling.notifications.send_appointment_mail")
+    send_appointment_mail.call(**queued.args_kwargs["kwargs"])
+    (message,) = mail.outbox
+    assert message.subject == "Your Medly appointment was moved"
 
 
 @pytest.mark.parametrize("factory", [ReceptionFactory, AdminFactory])
