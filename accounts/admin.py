@@ -177,7 +177,8 @@ class UserAdmin(SearchPeopleByWords, BigTableLists, DjangoUserAdmin):
     list_display = ("email", "first_name", "last_name", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active")
     search_fields = ("email", "first_name", "last_name", "phone")
-    ordering = ("last_name", "first_name")
+    # Total (pk last), so admin adds no "-pk" that the name index cannot give in order.
+    ordering = ("last_name", "first_name", "pk")
     # Plain multiple selects: the filter widget's help icons carry ARIA attributes a <span> may not have.
     filter_horizontal = ()
     fieldsets = (

@@ -3,7 +3,7 @@ from django.contrib.admin.utils import unquote
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from medly.admin_lists import ReadOnlyAdmin
+from medly.admin_lists import ReadOnlyAdmin, RelatedFetchedAfterThePage
 from records import audit
 from records.audit_labels import ACTION_LABELS, action_label
 from records.models import AuditEvent, ClinicDetails, Operation
@@ -54,7 +54,7 @@ class AuditEventAdmin(AuditedDetailAdmin):
 
 
 @admin.register(Operation)
-class OperationAdmin(AuditedDetailAdmin):
+class OperationAdmin(RelatedFetchedAfterThePage, AuditedDetailAdmin):
     list_display = (
         "pk",
         "kind",
@@ -70,7 +70,8 @@ class OperationAdmin(AuditedDetailAdmin):
     )
     list_filter = ("needs_attention", "kind", "state")
     search_fields = ("encounter_id", "patient__email")
-    list_select_related = ("patient", "appointment")
+    fetched_after_the_page = ("patient", "appointment")
+    ordering = ("-pk",)  # newest first, through the primary key
 
     @admin.display(description=_("last error"))
     def short_error(self, operation):
