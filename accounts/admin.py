@@ -23,7 +23,7 @@ from accounts.forms import PatientDetailsForm, spoken_languages_field
 from accounts.models import DoctorProfile, PatientProfile, PrivacyConsent, RectificationRequest, Role, User
 from accounts.permissions import may_change_roles, role_change_refusal
 from accounts.photos import ACCEPTED_CONTENT_TYPES, reencoded_photo
-from medly.admin_lists import BigTableLists, ReadOnlyAdmin
+from medly.admin_lists import BigTableLists, ReadOnlyAdmin, RelatedFetchedAfterThePage
 from medly.forms import DateTimesThatFitInUTC
 from records import audit
 from twofactor.admin import reset_second_factor
@@ -177,7 +177,8 @@ class UserAdmin(SearchPeopleByWords, BigTableLists, DjangoUserAdmin):
     list_display = ("email", "first_name", "last_name", "role", "is_active", "is_staff")
     list_filter = ("role", "is_active")
     search_fields = ("email", "first_name", "last_name", "phone")
-    ordering = ("last_name", "first_name")
+    # Total (pk last), so admin adds no "-pk" that the name index cannot give in order.
+    ordering = ("last_name", "first_name", "pk")
     # Plain multiple selects: the filter widget's help icons carry ARIA attributes a <span> may not have.
     filter_horizontal = ()
     fieldsets = (
@@ -290,9 +291,11 @@ class UserAdmin(SearchPeopleByWords, BigTableLists, DjangoUserAdmin):
 
 
 @admin.register(PrivacyConsent)
-class PrivacyConsentAdmin(BigTableLists, admin.ModelAdmin):
+class PrivacyConsentAdmin(RelatedFetchedAfterThePage, BigTableLists, admin.ModelAdmin):
     list_display = ("user", "notice_version", "channel", "recorded_by", "accepted_at", "ip_address")
-    list_select_related = ("user", "recorded_by")
+    fetched_after_the_page = ("user", "recorded_by")
+    # Newest first through the primary key (consents are written as they are given): accepted_at has no index.
+    ordering = ("-pk",)
     list_filter = ("notice_version", "channel")
     search_fields = ("user__email",)
 

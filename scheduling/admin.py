@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from accounts.admin_search import SearchPeopleByWords
 from accounts.models import Role
-from medly.admin_lists import BigTableLists
+from medly.admin_lists import BigTableLists, RelatedFetchedAfterThePage
 from scheduling import availability, services
 from scheduling.exceptions import SchedulingError
 from scheduling.models import Appointment, ClinicClosure, Slot, SlotStatus, Specialty
@@ -28,13 +28,23 @@ class SpecialtyAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class DoctorListFilter(admin.RelatedFieldListFilter):
+    """The doctors to filter by: users with the doctor role. A plain filter would list every user, patients
+    included; RelatedOnlyFieldListFilter reads the doctor of every appointment (SELECT DISTINCT over the table)."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"role": Role.DOCTOR})
+
+
 @admin.register(Slot)
-class SlotAdmin(SearchPeopleByWords, BigTableLists, admin.ModelAdmin):
+class SlotAdmin(RelatedFetchedAfterThePage, SearchPeopleByWords, BigTableLists, admin.ModelAdmin):
     list_display = ("starts_at", "ends_at", "doctor", "status")
-    list_filter = ("status", ("starts_at", admin.DateFieldListFilter), "doctor")
+    list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", DoctorListFilter))
     search_fields = ("doctor__email", "doctor__first_name", "doctor__last_name")
     people_searched = ("doctor",)
-    list_select_related = ("doctor",)
+    fetched_after_the_page = ("doctor",)
+    ordering = ("starts_at", "pk")  # through the slot_start index
     readonly_fields = ("status",)
     # No bulk delete: a booked slot holds an appointment.
     actions = None
@@ -71,22 +81,14 @@ def mark_no_shows(modeladmin, request, queryset):
     _run_for_each(modeladmin, request, queryset, services.mark_no_show, _("marked as no-show"))
 
 
-class DoctorListFilter(admin.RelatedFieldListFilter):
-    """The doctors to filter by: users with the doctor role. A plain filter would list every user, patients
-    included; RelatedOnlyFieldListFilter reads the doctor of every appointment (SELECT DISTINCT over the table)."""
-
-    def field_choices(self, field, request, model_admin):
-        ordering = self.field_admin_ordering(field, request, model_admin)
-        return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to={"role": Role.DOCTOR})
-
-
 @admin.register(Appointment)
-class AppointmentAdmin(SearchPeopleByWords, BigTableLists, admin.ModelAdmin):
+class AppointmentAdmin(RelatedFetchedAfterThePage, SearchPeopleByWords, BigTableLists, admin.ModelAdmin):
     list_display = ("starts_at", "doctor", "patient", "status", "checked_in_at")
     list_filter = ("status", ("starts_at", admin.DateFieldListFilter), ("doctor", DoctorListFilter))
     search_fields = ("patient__email", "patient__last_name", "doctor__email", "doctor__last_name")
     people_searched = ("patient", "doctor")
-    list_select_related = ("doctor", "patient")
+    fetched_after_the_page = ("doctor", "patient")
+    ordering = ("starts_at", "pk")  # through the appointment_start index
     actions = [cancel_selected, mark_no_shows]
 
     def has_add_permission(self, request):

@@ -70,14 +70,15 @@ WITH_PARAMETERS = [
     ("/appointments/?view=week", "doctor", 8),
     ("/admin/", "admin", 5),
     ("/admin/accounts/user/", "admin", 6),
-    ("/admin/accounts/user/?q={last_name}", "admin", 6),
-    ("/admin/scheduling/appointment/", "admin", 7),
+    ("/admin/accounts/user/?q={last_name}", "admin", 5),
+    # Lists of the big tables: the page alone, then its people by id (medly.admin_lists.RelatedFetchedAfterThePage).
+    ("/admin/scheduling/appointment/", "admin", 9),
     # The ids of the people the word finds first, then an index range for patient or doctor.
-    ("/admin/scheduling/appointment/?q={last_name}", "admin", 8),
-    ("/admin/scheduling/slot/?q={last_name}", "admin", 7),
-    ("/admin/scheduling/slot/", "admin", 7),
-    ("/admin/records/operation/", "admin", 6),
-    ("/admin/records/auditevent/", "admin", 7),
+    ("/admin/scheduling/appointment/?q={last_name}", "admin", 9),
+    ("/admin/scheduling/slot/?q={last_name}", "admin", 6),
+    ("/admin/scheduling/slot/", "admin", 8),
+    ("/admin/records/operation/", "admin", 8),
+    ("/admin/records/auditevent/", "admin", 6),
 ]
 
 
