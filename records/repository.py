@@ -33,7 +33,7 @@ from pymongo.errors import (
     WriteConcernError,
     WriteError,
 )
-from pymongo.uri_parser import split_options
+from pymongo.uri_parser import parse_uri, split_options
 
 from medly.outages import StoreUnavailable
 from records.exceptions import HistoryExists, RecordChanged
@@ -51,6 +51,12 @@ class RecordsUnavailable(StoreUnavailable):
 
 class InvalidRecord(ValueError):
     """A document failed validation and was not written."""
+
+
+def uri_members_and_options(uri):
+    """(the ``(host, port)`` members a MONGO_URI names, the options written in it), as PyMongo reads them."""
+    parsed = parse_uri(uri)
+    return parsed["nodelist"], dict(parsed["options"])
 
 
 def client_options(uri, timeout_ms):

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pymongo.uri_parser import parse_uri
 
-from records.repository import client_options
+from records.repository import client_options, uri_members_and_options
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = "mongo-replica-set"
@@ -64,11 +63,11 @@ def test_web_waits_for_the_set_only_when_the_profile_is_on(compose):
 
 def test_the_documented_uri_names_the_set_and_its_members_and_reads_and_writes_on_a_majority(compose):
     uri = compose["x-mongo-replica-set-uri"]
-    parsed = parse_uri(uri)
+    members, written = uri_members_and_options(uri)
 
-    assert parsed["nodelist"] == [(name, 27017) for name in MEMBERS]
-    assert parsed["options"]["replicaSet"] == "rs0"
-    assert parsed["options"]["readConcernLevel"] == "majority"
+    assert members == [(name, 27017) for name in MEMBERS]
+    assert written["replicaSet"] == "rs0"
+    assert written["readConcernLevel"] == "majority"
     options = client_options(uri, 12000)
     assert (options["w"], options["journal"], options["retryWrites"], options["retryReads"]) == (
         "majority",
