@@ -268,6 +268,28 @@ def http_double_bookings(phase):
 # --- database check ---------------------------------------------------------
 
 
+def report_database_check(database_url, expected_live, result, status):
+    """Print and record what the database says of ``expected_live`` ({slot id: live appointments the HTTP
+    answers imply}); the run's exit status, made worse by a double booking or a disagreement."""
+    if not database_url:
+        print("   database: not checked (pass --database-url mysql://...)")
+        return status
+    doubles, mismatches = check_database(database_url, expected_live)
+    print(f"   database: slots with more than one live appointment (whole table): {doubles or 'none'}")
+    print(
+        f"   database: {len(expected_live)} slots of this run checked against the HTTP answers: "
+        f"{len(mismatches)} disagreements"
+    )
+    for line in mismatches[:20]:
+        print(f"     {line}")
+    result.update(db_double_bookings=doubles, db_mismatches=mismatches)
+    if doubles:
+        return EXIT_DOUBLE_BOOKING
+    if mismatches and not status:
+        return EXIT_MISMATCH
+    return status
+
+
 def check_database(url, expected_live):
     """Return (double bookings anywhere, mismatches on our slots). ``expected_live``: {slot_id: HTTP bookings}."""
     connection = connect_mysql(url)
@@ -334,22 +356,7 @@ def verdict(args, phases, summaries, slots):
     print(f"   HTTP: slots answered 'booked' more than once: {http_doubles or 'none'}")
     if http_doubles:
         status = EXIT_DOUBLE_BOOKING
-    if args.database_url:
-        doubles, mismatches = check_database(args.database_url, expected_live_per_slot(phases, slots))
-        print(f"   database: slots with more than one live appointment (whole table): {doubles or 'none'}")
-        print(
-            f"   database: {len(slots)} slots of this run checked against the HTTP answers: "
-            f"{len(mismatches)} disagreements"
-        )
-        for line in mismatches[:20]:
-            print(f"     {line}")
-        result.update(db_double_bookings=doubles, db_mismatches=mismatches)
-        if doubles:
-            status = EXIT_DOUBLE_BOOKING
-        elif mismatches and not status:
-            status = EXIT_MISMATCH
-    else:
-        print("   database: not checked (pass --database-url mysql://...)")
+    status = report_database_check(args.database_url, expected_live_per_slot(phases, slots), result, status)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump({"args": vars(args), **result}, out, indent=2, default=str)

@@ -43,7 +43,7 @@ from _client import OpenSlot
 from _manage import REPO, server_environment
 from _report import counts_text, latency_text, rounded_percentiles_ms
 from _slots import book
-from booking import EXIT_DOUBLE_BOOKING, EXIT_MISMATCH, assign_distinct, check_database
+from booking import assign_distinct, report_database_check
 
 EXIT_FAILED_REQUESTS = 4
 SLOTS_PER_DAY = 28  # 07:00–21:00 in 30-minute slots
@@ -240,23 +240,11 @@ def verdict(args, page, booking, ratio, attempts, slots):
     if failed:
         status = EXIT_FAILED_REQUESTS
     result = {"page": page, "booking": booking, "ratio": ratio}
-    if args.database_url:
-        expected = {slot.slot_id: 0 for slot in slots}
-        for attempt in attempts:
-            if attempt.outcome == "booked":
-                expected[attempt.slot_id] += 1
-        doubles, mismatches = check_database(args.database_url, expected)
-        print(f"   database: slots with more than one live appointment (whole table): {doubles or 'none'}")
-        print(f"   database: {len(slots)} slots of this run against the HTTP answers: {len(mismatches)} disagreements")
-        for line in mismatches[:20]:
-            print(f"     {line}")
-        result.update(db_double_bookings=doubles, db_mismatches=mismatches)
-        if doubles:
-            status = EXIT_DOUBLE_BOOKING
-        elif mismatches and not status:
-            status = EXIT_MISMATCH
-    else:
-        print("   database: not checked (pass --database-url mysql://...)")
+    expected = {slot.slot_id: 0 for slot in slots}
+    for attempt in attempts:
+        if attempt.outcome == "booked":
+            expected[attempt.slot_id] += 1
+    status = report_database_check(args.database_url, expected, result, status)
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), **result}, indent=2, default=str), encoding="utf-8")
     print(f"\nresult: {'OK' if status == 0 else 'FAILED'} (exit {status})")
